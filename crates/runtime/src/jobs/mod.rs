@@ -1,0 +1,1 @@
+//! Durable jobs (see crate docs). Implemented by the runtime work.

@@ -1,0 +1,16 @@
+//! Hearth's shared runtime: everything a service needs besides its wire protocol.
+//!
+//! - [`meta`]: the metadata store (versioned records; SQLite by default, PostgreSQL for many nodes);
+//! - [`blob`]: durable object bytes on the local file system (temp file, fsync, rename);
+//! - [`jobs`]: durable jobs made of ordered steps, leased by workers, resumed after a crash;
+//! - [`metrics`]: typed metric events into a per-account time-series store plus Prometheus counters;
+//! - [`clock`]: the injectable clock every wait and timestamp goes through.
+
+pub mod blob;
+pub mod clock;
+pub mod jobs;
+pub mod meta;
+pub mod metrics;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use meta::{Expect, ListQuery, MetaError, MetaStore, Record, Scope, Versioned, WriteOp};

@@ -1,0 +1,1 @@
+//! Metrics core (see crate docs). Implemented by the runtime work.
