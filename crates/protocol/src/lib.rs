@@ -1,14 +1,15 @@
-//! AWS wire protocols, and nothing else: no service logic lives here.
+//! Hearth's wire layer: AWS protocols, SigV4, error envelopes. No service logic lives here.
 //!
-//! - [`schema`]: the runtime description of a service's shapes and operations, generated from the
-//!   vendored botocore `service-2.json` (see `xtask codegen`);
-//! - codecs that turn an HTTP request into the generated input type and the generated output type
-//!   into an HTTP response, for each protocol: awsJson1_0/1_1, restJson1, restXml, awsQuery;
-//! - [`error`]: the AWS error envelope of each protocol, so botocore raises `ClientError` with the
-//!   right code, message and HTTP status;
-//! - [`sigv4`]: request authentication (Authorization header, presigned URLs, chunked uploads).
+//! - [`schema`]: the static model tables each service's generated `api.rs` provides;
+//! - [`codec`]: awsJson, restJson, restXml and awsQuery codecs driven by those tables;
+//! - [`types`]: `Timestamp` and `Blob`, the scalar types of generated code;
+//! - [`error`]: `AwsError` and its envelope on each protocol;
+//! - [`sigv4`]: request signature verification.
 
+pub mod codec;
 pub mod error;
+pub mod schema;
 pub mod sigv4;
+pub mod types;
 
 pub use error::{AwsError, Protocol};
