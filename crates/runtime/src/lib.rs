@@ -13,4 +13,4 @@ pub mod meta;
 pub mod metrics;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use meta::{Expect, ListQuery, MetaError, MetaStore, Record, Scope, Versioned, WriteOp};
+pub use meta::{Db, Expect, ListQuery, MetaError, MetaStore, Migration, Record, Scope, Versioned, WriteOp};
