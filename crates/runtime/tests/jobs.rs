@@ -97,6 +97,7 @@ macro_rules! both_backends {
 both_backends!(
     steps_run_in_order_with_state,
     crash_resumes_at_first_unfinished_step,
+    lost_lease_cannot_commit,
     graceful_shutdown_releases_job,
     retry_backs_off_on_the_clock,
     attempts_exhausted_fails_job,
@@ -366,6 +367,39 @@ async fn crash_resumes_at_first_unfinished_step(db: &TestDb) {
     pool_b.shutdown().await;
 }
 
+async fn lost_lease_cannot_commit(db: &TestDb) {
+    let counts = Counts::default();
+    let gate = Arc::new(Semaphore::new(0));
+    // Node A's clock stands still (no heartbeat ever fires); node B's runs 31 s ahead, so for
+    // B the lease A took has expired while A is still running the step.
+    let clock_a = ManualClock::new(t0());
+    let a = JobQueue::open_with(&db.meta, clock_a.clone(), opts("a")).await.unwrap();
+    a.register(Ordered { counts: counts.clone(), gate: Some((1, gate.clone())), node: None });
+    let id = a.submit_job::<Ordered>(&scope(), &Log::default(), SubmitOptions::default()).await.unwrap();
+    let pool_a = a.run_workers(1);
+    until("step 1 to start on a", || async { counts.get(&id, 1) == 1 }).await;
+
+    let clock_b = ManualClock::new(t0() + time::Duration::seconds(31));
+    let meta_b = MetaStore::open(&db.url).await.unwrap();
+    let b = JobQueue::open_with(&meta_b, clock_b.clone(), opts("b")).await.unwrap();
+    b.register(Ordered { counts: counts.clone(), gate: Some((1, gate.clone())), node: None });
+    let pool_b = b.run_workers(1);
+    until("b to finish the job", || async { status(&b, &id).await == JobStatus::Succeeded }).await;
+    let rec = b.get(&id).await.unwrap().unwrap();
+    assert_eq!(rec.attempts, 0);
+
+    // A's step now finishes, but its commit is fenced out and it goes no further.
+    gate.add_permits(1);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let after = b.get(&id).await.unwrap().unwrap();
+    assert_eq!(after.status, JobStatus::Succeeded);
+    assert_eq!(after.updated, rec.updated, "a committed nothing");
+    assert_eq!(after.state_as::<Log>().unwrap().done, vec!["prepare", "work", "publish"]);
+    assert_eq!((counts.get(&id, 0), counts.get(&id, 1), counts.get(&id, 2)), (1, 2, 1));
+    pool_a.shutdown().await;
+    pool_b.shutdown().await;
+}
+
 async fn graceful_shutdown_releases_job(db: &TestDb) {
     let clock = ManualClock::new(t0());
     let counts = Counts::default();
@@ -375,10 +409,10 @@ async fn graceful_shutdown_releases_job(db: &TestDb) {
     let id = q.submit_job::<Ordered>(&scope(), &Log::default(), SubmitOptions::default()).await.unwrap();
     let pool = q.run_workers(1);
     until("step 0 to start", || async { counts.get(&id, 0) == 1 }).await;
-    let stopping = tokio::spawn(pool.shutdown());
+    let stopping = tokio::spawn(pool.shutdown_timeout(Duration::from_secs(30)));
     tokio::time::sleep(Duration::from_millis(50)).await;
     gate.add_permits(1);
-    stopping.await.unwrap();
+    assert!(stopping.await.unwrap(), "stopped within the grace period");
     let rec = q.get(&id).await.unwrap().unwrap();
     assert_eq!((rec.status, rec.step, rec.lease_owner.clone()), (JobStatus::Queued, 1, None), "step 0 kept, job released");
 

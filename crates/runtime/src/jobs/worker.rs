@@ -43,6 +43,25 @@ impl WorkerPool {
         }
     }
 
+    /// Like [`WorkerPool::shutdown`], but abort workers still running a step after `grace`
+    /// (their jobs resume elsewhere once the lease expires). Returns whether all stopped in time.
+    pub async fn shutdown_timeout(mut self, grace: Duration) -> bool {
+        let _ = self.shutdown.send(true);
+        let tasks: Vec<JoinHandle<()>> = self.tasks.drain(..).collect();
+        let aborts: Vec<_> = tasks.iter().map(|t| t.abort_handle()).collect();
+        // Process lifetime, not job time: a real timer, not the injected clock.
+        match tokio::time::timeout(grace, futures_util::future::join_all(tasks)).await {
+            Ok(_) => true,
+            Err(_) => {
+                tracing::warn!(workers = aborts.len(), "job workers did not stop in time, aborting");
+                for a in aborts {
+                    a.abort();
+                }
+                false
+            }
+        }
+    }
+
     /// Stop at once, as a crash would: running steps are dropped without committing, and their
     /// jobs are picked up again when their leases expire.
     pub async fn abort(mut self) {

@@ -360,7 +360,7 @@ pub struct ListMetricsQuery {
 impl ListMetricsQuery {
     pub(crate) fn matches_dimensions(&self, dims: &[(String, String)]) -> bool {
         self.dimensions.iter().all(|f| {
-            dims.iter().any(|(k, v)| *k == f.name && f.value.as_ref().map_or(true, |want| want == v))
+            dims.iter().any(|(k, v)| *k == f.name && f.value.as_ref().is_none_or(|want| want == v))
         })
     }
 }
