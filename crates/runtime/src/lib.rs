@@ -14,3 +14,5 @@ pub mod metrics;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use meta::{Db, Expect, ListQuery, MetaError, MetaStore, Migration, Record, Scope, Versioned, WriteOp};
+pub use jobs::{JobContext, JobError, JobHandler, JobQueue, JobRecord, JobStatus, StepOutcome, SubmitOptions};
+pub use metrics::{MetricDatum, Metrics, Sample, Unit};
