@@ -2,7 +2,7 @@
 //!
 //! Long work (training, transcription, deployments) is a *job*: a kind, a scope, a JSON state
 //! and an ordered list of named steps given by its [`JobHandler`]. The job row lives in the
-//! metadata database (table `jobs`, created at [`JobQueue::open`]) and is durable when
+//! metadata database (table `jobs`, migrated at [`JobQueue::open`] as component `jobs`) and is durable when
 //! [`JobQueue::submit`] returns.
 //!
 //! # How a job runs
@@ -357,8 +357,8 @@ impl JobQueue {
 
     /// Open the queue with explicit options.
     pub async fn open_with(meta: &MetaStore, clock: Arc<dyn Clock>, opts: JobQueueOptions) -> Result<Self, QueueError> {
+        meta.migrate("jobs", store::MIGRATIONS).await.map_err(|e| QueueError::Database(e.to_string()))?;
         let db = meta.db().clone();
-        store::migrate(&db).await?;
         Ok(JobQueue {
             shared: Arc::new(Shared { db, clock, opts, notify: Notify::new(), handlers: RwLock::new(HashMap::new()) }),
         })

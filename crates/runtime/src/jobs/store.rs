@@ -8,7 +8,7 @@
 use time::OffsetDateTime;
 
 use super::{from_millis, to_millis, JobRecord, JobStatus, QueueError};
-use crate::meta::{Db, Scope};
+use crate::meta::{Db, Migration, Scope};
 
 /// Run `$body` with `$pool` bound to the backend's pool (the body is compiled once per backend).
 macro_rules! on_db {
@@ -20,8 +20,16 @@ macro_rules! on_db {
     };
 }
 
-const DDL: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS jobs (
+/// The job queue's schema chain (component `jobs`), run by [`crate::MetaStore::migrate`].
+pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "jobs",
+    sqlite: JOBS_V1,
+    postgres: JOBS_V1,
+}];
+
+/// Portable DDL: BIGINT columns decode as `i64` on both backends.
+const JOBS_V1: &str = "CREATE TABLE jobs (
         id TEXT PRIMARY KEY,
         kind TEXT NOT NULL,
         account TEXT NOT NULL,
@@ -38,33 +46,9 @@ const DDL: &[&str] = &[
         last_error TEXT,
         created BIGINT NOT NULL,
         updated BIGINT NOT NULL
-    )",
-    "CREATE INDEX IF NOT EXISTS jobs_runnable ON jobs (status, run_after)",
-    "CREATE INDEX IF NOT EXISTS jobs_scope ON jobs (account, region, kind, created)",
-];
-
-/// Lock key that serialises concurrent schema creation by several PostgreSQL nodes.
-const PG_DDL_LOCK: i64 = 0x6865_6172_7468_6a62; // "hearthjb"
-
-/// Create the table and indexes if they are missing.
-pub(crate) async fn migrate(db: &Db) -> Result<(), QueueError> {
-    match db {
-        Db::Sqlite(pool) => {
-            for stmt in DDL {
-                sqlx::query(stmt).execute(pool).await?;
-            }
-        }
-        Db::Postgres(pool) => {
-            let mut tx = pool.begin().await?;
-            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(PG_DDL_LOCK).execute(&mut *tx).await?;
-            for stmt in DDL {
-                sqlx::query(stmt).execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-        }
-    }
-    Ok(())
-}
+    );
+    CREATE INDEX jobs_runnable ON jobs (status, run_after);
+    CREATE INDEX jobs_scope ON jobs (account, region, kind, created)";
 
 pub(crate) struct NewJob<'a> {
     pub id: &'a str,

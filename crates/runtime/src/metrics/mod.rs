@@ -102,8 +102,8 @@ impl Metrics {
 
     /// Open with explicit options.
     pub async fn open_with(meta: &MetaStore, clock: Arc<dyn Clock>, opts: MetricsOptions) -> Result<Self, MetricsError> {
+        meta.migrate("metrics", store::MIGRATIONS).await.map_err(|e| MetricsError::Database(e.to_string()))?;
         let db = meta.db().clone();
-        store::migrate(&db).await?;
         let (tx, rx) = mpsc::channel(opts.buffer.max(1));
         let prom = Prometheus::new();
         tokio::spawn(writer(db.clone(), clock.clone(), rx, opts, prom.clone()));

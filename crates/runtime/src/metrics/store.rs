@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use super::types::{canonical_dimensions, parse_dimensions, ListMetricsQuery, MetricDatum, MetricId, StoredPoint, Unit};
 use super::MetricsError;
 use crate::jobs::{from_millis, to_millis};
-use crate::meta::{Db, Scope};
+use crate::meta::{Db, Migration, Scope};
 
 macro_rules! on_db {
     ($db:expr, $pool:ident => $body:expr) => {
@@ -20,8 +20,16 @@ macro_rules! on_db {
     };
 }
 
-const DDL: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS metric_data (
+/// The metric store's schema chain (component `metrics`), run by [`crate::MetaStore::migrate`].
+pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "metric_data and metric_names",
+    sqlite: METRICS_V1,
+    postgres: METRICS_V1,
+}];
+
+/// Portable DDL: `DOUBLE PRECISION` is REAL on SQLite and float8 on PostgreSQL.
+const METRICS_V1: &str = "CREATE TABLE metric_data (
         account TEXT NOT NULL,
         region TEXT NOT NULL,
         namespace TEXT NOT NULL,
@@ -35,10 +43,10 @@ const DDL: &[&str] = &[
         minimum DOUBLE PRECISION NOT NULL,
         maximum DOUBLE PRECISION NOT NULL,
         vals TEXT
-    )",
-    "CREATE INDEX IF NOT EXISTS metric_data_series ON metric_data (account, region, namespace, name, dims, ts)",
-    "CREATE INDEX IF NOT EXISTS metric_data_ts ON metric_data (ts)",
-    "CREATE TABLE IF NOT EXISTS metric_names (
+    );
+    CREATE INDEX metric_data_series ON metric_data (account, region, namespace, name, dims, ts);
+    CREATE INDEX metric_data_ts ON metric_data (ts);
+    CREATE TABLE metric_names (
         account TEXT NOT NULL,
         region TEXT NOT NULL,
         namespace TEXT NOT NULL,
@@ -46,33 +54,10 @@ const DDL: &[&str] = &[
         dims TEXT NOT NULL,
         last_ts BIGINT NOT NULL,
         PRIMARY KEY (account, region, namespace, name, dims)
-    )",
-];
-
-/// Lock key that serialises concurrent schema creation by several PostgreSQL nodes.
-const PG_DDL_LOCK: i64 = 0x6865_6172_7468_6d74; // "hearthmt"
+    )";
 
 /// Rows per multi-row INSERT (13 parameters each, well under both backends' limits).
 const CHUNK: usize = 500;
-
-pub(crate) async fn migrate(db: &Db) -> Result<(), MetricsError> {
-    match db {
-        Db::Sqlite(pool) => {
-            for stmt in DDL {
-                sqlx::query(stmt).execute(pool).await?;
-            }
-        }
-        Db::Postgres(pool) => {
-            let mut tx = pool.begin().await?;
-            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(PG_DDL_LOCK).execute(&mut *tx).await?;
-            for stmt in DDL {
-                sqlx::query(stmt).execute(&mut *tx).await?;
-            }
-            tx.commit().await?;
-        }
-    }
-    Ok(())
-}
 
 struct Row13 {
     account: String,
