@@ -35,6 +35,8 @@ pub(crate) struct QueryParam {
     /// The raw key and value as sent (still encoded).
     raw_key: String,
     raw_value: String,
+    /// Whether the segment had an `=` (`?acl` has none).
+    has_eq: bool,
 }
 
 impl QueryParam {
@@ -45,6 +47,11 @@ impl QueryParam {
     pub(crate) fn value_str(&self) -> Option<&str> {
         std::str::from_utf8(&self.value).ok()
     }
+
+    /// Whether the parameter was sent as `name=value` rather than a bare `name`.
+    pub(crate) fn has_value(&self) -> bool {
+        self.has_eq
+    }
 }
 
 /// Splits a raw query string into decoded parameters (`+` read as a space). Empty segments are skipped.
@@ -53,7 +60,13 @@ pub(crate) fn parse_query(raw: &str) -> Vec<QueryParam> {
         .filter(|segment| !segment.is_empty())
         .map(|segment| {
             let (k, v) = segment.split_once('=').unwrap_or((segment, ""));
-            QueryParam { key: form_decode(k, true), value: form_decode(v, true), raw_key: k.to_string(), raw_value: v.to_string() }
+            QueryParam {
+                key: form_decode(k, true),
+                value: form_decode(v, true),
+                raw_key: k.to_string(),
+                raw_value: v.to_string(),
+                has_eq: segment.contains('='),
+            }
         })
         .collect()
 }

@@ -47,6 +47,17 @@ pub enum AuthError {
     /// A presigned URL's `X-Amz-*` parameters are malformed; the text is S3's whole message.
     #[error("malformed presigned query: {0}")]
     MalformedPresigned(String),
+    /// A SigV2 presigned URL's parameters are missing or malformed; the text is S3's message.
+    #[error("malformed sigv2 presigned query: {0}")]
+    MalformedPresignedV2(String),
+    /// A SigV2 presigned URL past its `Expires`.
+    #[error("sigv2 presigned request expired at {expires_at}")]
+    ExpiredV2 {
+        /// When the URL stopped being valid.
+        expires_at: OffsetDateTime,
+        /// The server's time when it checked.
+        server_time: OffsetDateTime,
+    },
     /// Header authentication without a usable `X-Amz-Date` or `Date` header.
     #[error("no valid x-amz-date or date header")]
     MissingDate,
@@ -173,6 +184,10 @@ impl AuthError {
                 400,
             ),
             MalformedPresigned(message) => AwsError::new("AuthorizationQueryParametersError", message.clone(), 400),
+            MalformedPresignedV2(message) => AwsError::new("AccessDenied", message.clone(), 403),
+            ExpiredV2 { expires_at, server_time } => AwsError::new("AccessDenied", "Request has expired", 403)
+                .with("Expires", rfc3339(*expires_at))
+                .with("ServerTime", rfc3339(*server_time)),
             MissingDate => AwsError::new("AccessDenied", "AWS authentication requires a valid Date or x-amz-date header", 403),
             UnknownKey(key) => AwsError::new(
                 "InvalidAccessKeyId",
@@ -288,7 +303,7 @@ impl AuthError {
                 };
                 AwsError::new(bad_signature, message, if json { 400 } else { 403 })
             }
-            Expired { .. } => AwsError::new(bad_signature, "Request has expired", 403),
+            Expired { .. } | ExpiredV2 { .. } => AwsError::new(bad_signature, "Request has expired", 403),
             NotYetValid { .. } => AwsError::new(bad_signature, "Request is not valid yet", 403),
             IncompleteHeader { missing, header } => {
                 let mut message = String::new();
@@ -313,7 +328,7 @@ impl AuthError {
                 400,
             ),
             Malformed(detail) => AwsError::new(incomplete, format!("Authorization header is malformed; {detail}"), 400),
-            MalformedPresigned(message) => AwsError::new(incomplete, message.clone(), 400),
+            MalformedPresigned(message) | MalformedPresignedV2(message) => AwsError::new(incomplete, message.clone(), 400),
             HeadersNotSigned(names) => AwsError::new(
                 incomplete,
                 format!("There were headers present in the request which were not signed: {}", names.join(", ")),

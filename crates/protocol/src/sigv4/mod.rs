@@ -1,5 +1,7 @@
 //! AWS Signature Version 4 verification: the `Authorization` header form, presigned URLs
 //! (`X-Amz-Signature` in the query) and signed or unsigned `aws-chunked` streaming bodies.
+//! S3's legacy Signature Version 2 is accepted too (see `sigv2`), because botocore presigns S3
+//! URLs with it unless the client sets `signature_version='s3v4'`.
 //!
 //! The server first calls [`credential_scope`] to route a request by its signing service and
 //! region, then [`verify`] with its [`KeyStore`]. A rejection becomes the client-visible error of
@@ -18,6 +20,7 @@ mod chunked;
 mod error;
 mod parse;
 mod signing;
+mod sigv2;
 mod time_fmt;
 
 use http::request::Parts;
@@ -169,8 +172,8 @@ pub fn verify(
         (Some(header), false) => verify_header(parts, header, &params, body_sha256, keys, now),
         (None, true) => verify_presigned(parts, &params, body_sha256, keys, now),
         (None, false) => {
-            if params.iter().any(|p| p.key_is("AWSAccessKeyId")) && params.iter().any(|p| p.key_is("Signature")) {
-                Err(AuthError::UnsupportedAlgorithm("AWS".into()))
+            if params.iter().any(|p| p.key_is("AWSAccessKeyId")) || params.iter().any(|p| p.key_is("Signature")) {
+                sigv2::verify_query(parts, &params, keys, now)
             } else {
                 Err(AuthError::Missing)
             }
@@ -194,6 +197,9 @@ fn verify_header(
     let text = header
         .to_str()
         .map_err(|_| AuthError::Malformed("the authorization header holds characters that are not visible ASCII.".into()))?;
+    if text.starts_with("AWS ") {
+        return sigv2::verify_header(parts, text, params, keys, now);
+    }
     let auth = parse_authorization_header(text)?;
     let signed_at = header_time(parts)?;
     let datetime = time_fmt::amz_datetime(signed_at);

@@ -25,6 +25,7 @@ impl SigningKey {
     }
 
     /// The signature of `string_to_sign`.
+    #[cfg(test)]
     pub(crate) fn sign(&self, string_to_sign: &[u8]) -> [u8; 32] {
         hmac(&self.0, string_to_sign)
     }

@@ -99,8 +99,11 @@ fn unknown_key_and_missing_auth() {
     assert_eq!(verify(&get_object("bytes=0-9", GET_OBJECT_SIG), None, &empty, S3_TIME).unwrap_err(), AuthError::UnknownKey(AK.into()));
     let p = parts("GET", "/test.txt", &[("host", "examplebucket.s3.amazonaws.com")]);
     assert_eq!(verify(&p, None, &keys(S3_SECRET), S3_TIME).unwrap_err(), AuthError::Missing);
-    let p = parts("GET", "/test.txt", &[("authorization", "AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=")]);
+    let p = parts("GET", "/test.txt", &[("authorization", "Bearer abc")]);
     assert!(matches!(verify(&p, None, &keys(S3_SECRET), S3_TIME), Err(AuthError::UnsupportedAlgorithm(_))));
+    // SigV2 header without a date.
+    let p = parts("GET", "/test.txt", &[("authorization", "AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=")]);
+    assert_eq!(verify(&p, None, &keys(S3_SECRET), S3_TIME).unwrap_err(), AuthError::MissingDate);
 }
 
 #[test]
