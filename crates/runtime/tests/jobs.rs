@@ -327,6 +327,13 @@ async fn steps_run_in_order_with_state(db: &TestDb) {
     assert_eq!(listed.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), vec![id.as_str()]);
     assert!(q.list(None, &Scope::new("999999999999", "us-east-1")).await.unwrap().is_empty());
     pool.shutdown().await;
+
+    // Finished jobs can be purged; unfinished ones never are.
+    let queued = q.submit_job::<Ordered>(&scope(), &Log::default(), SubmitOptions::default()).await.unwrap();
+    clock.advance(Duration::from_secs(60));
+    assert_eq!(q.delete_finished_before(clock.now()).await.unwrap(), 1);
+    assert!(q.get(&id).await.unwrap().is_none());
+    assert!(q.get(&queued).await.unwrap().is_some());
 }
 
 async fn crash_resumes_at_first_unfinished_step(db: &TestDb) {

@@ -31,6 +31,41 @@
 //! Every time comes from the injected [`Clock`], so tests drive lease expiry and backoff with a
 //! `ManualClock` in milliseconds. Idle workers poll every [`JobQueueOptions::poll_interval`]
 //! and are woken at once by a submit in the same process.
+//!
+//! # Example
+//! ```no_run
+//! use std::sync::Arc;
+//! use hearth_runtime::jobs::{JobContext, JobError, JobHandler, JobQueue, StepOutcome, SubmitOptions};
+//! use hearth_runtime::{MetaStore, Scope, SystemClock};
+//!
+//! struct Training;
+//!
+//! #[async_trait::async_trait]
+//! impl JobHandler for Training {
+//!     const KIND: &'static str = "sagemaker.training";
+//!     type State = Vec<String>;
+//!     fn steps(&self) -> &'static [&'static str] {
+//!         &["download", "train", "upload"]
+//!     }
+//!     async fn run_step(&self, ctx: &JobContext, _step: usize, state: &mut Vec<String>) -> Result<StepOutcome, JobError> {
+//!         state.push(ctx.step_name.to_string());
+//!         Ok(StepOutcome::Done)
+//!     }
+//! }
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let meta = MetaStore::open("sqlite://data/meta.db").await?;
+//! let queue = JobQueue::open(&meta, Arc::new(SystemClock)).await?;
+//! queue.register(Training);
+//! let workers = queue.run_workers(2);
+//! let scope = Scope::new("123456789012", "us-east-1");
+//! let id = queue.submit_job::<Training>(&scope, &Vec::new(), SubmitOptions::with_id("job-1")).await?;
+//! // ... later
+//! let status = queue.get(&id).await?.map(|job| job.status);
+//! workers.shutdown().await;
+//! # let _ = status; Ok(())
+//! # }
+//! ```
 
 mod store;
 mod worker;
@@ -446,6 +481,12 @@ impl JobQueue {
             Some(_) => Ok(false),
             None => Err(QueueError::NotFound(id.to_string())),
         }
+    }
+
+    /// Delete jobs that ended (succeeded, failed or cancelled) before `cutoff`; returns how
+    /// many were deleted.
+    pub async fn delete_finished_before(&self, cutoff: OffsetDateTime) -> Result<u64, QueueError> {
+        store::delete_finished_before(&self.shared.db, cutoff).await
     }
 
     /// Start `n` workers on the current tokio runtime. Stop them with

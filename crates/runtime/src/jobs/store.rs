@@ -269,3 +269,8 @@ pub(crate) async fn commit(db: &Db, id: &str, owner: &str, c: &Commit<'_>) -> Re
         .rows_affected());
     Ok(n == 1)
 }
+
+pub(crate) async fn delete_finished_before(db: &Db, cutoff: OffsetDateTime) -> Result<u64, QueueError> {
+    const SQL: &str = "DELETE FROM jobs WHERE status IN ('succeeded', 'failed', 'cancelled') AND updated < $1";
+    Ok(on_db!(db, pool => sqlx::query(SQL).bind(to_millis(cutoff)).execute(pool).await?.rows_affected()))
+}
