@@ -7,9 +7,12 @@
 //! - [`sigv4`]: request signature verification.
 
 pub mod codec;
+pub mod context;
+pub mod dispatch;
 pub mod error;
 pub mod schema;
 pub mod sigv4;
 pub mod types;
 
+pub use context::{new_request_id, RequestContext};
 pub use error::{AwsError, Protocol};
