@@ -315,17 +315,18 @@ fn download(
         .build();
     let attempts = options.attempts.max(1);
     let mut total = 0;
-    for attempt in 1..=attempts {
+    let mut attempt = 1;
+    loop {
         match http_attempt(&agent, url, part, artifact.size, &mut total) {
             Ok(()) => return Ok(total),
             Err(Failure::Retry(err)) if attempt < attempts => {
                 tracing::warn!(%url, attempt, error = %err, "download failed; retrying");
                 std::thread::sleep(Duration::from_secs(u64::from(attempt)));
+                attempt += 1;
             }
             Err(Failure::Retry(err)) | Err(Failure::Fatal(err)) => return Err(err),
         }
     }
-    unreachable!("the last attempt returns")
 }
 
 fn http_attempt(
