@@ -101,7 +101,8 @@ def test_wrong_etag_is_invalid_part(s3, bucket):
 
 def test_parts_out_of_order(s3, bucket):
     upload_id = s3.create_multipart_upload(Bucket=bucket, Key="k")["UploadId"]
-    done = upload_parts(s3, bucket, "k", upload_id, [os.urandom(5 * MiB), b"tail"])
+    # Both parts are big enough, so only the order is wrong.
+    done = upload_parts(s3, bucket, "k", upload_id, [os.urandom(5 * MiB), os.urandom(5 * MiB)])
     with aws_error("InvalidPartOrder", 400, "The list of parts was not in ascending order"):
         s3.complete_multipart_upload(
             Bucket=bucket, Key="k", UploadId=upload_id,
