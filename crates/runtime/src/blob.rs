@@ -119,7 +119,8 @@ impl BlobStore {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let tmp_path = self.inner.tmp.join(&id);
         let path = tmp_path.clone();
-        let file = tokio::task::spawn_blocking(move || std::fs::File::create_new(&path)).await.map_err(join_error)??;
+        let file =
+            tokio::task::spawn_blocking(move || std::fs::File::create_new(&path)).await.map_err(join_error)??;
         Ok(BlobWriter {
             inner: self.inner.clone(),
             id,
@@ -133,7 +134,12 @@ impl BlobStore {
 
     /// Read `len` bytes from `offset` as an async reader. Fails with `NotFound` if the blob does
     /// not exist and `InvalidInput` if the range goes past its end or the id is malformed.
-    pub async fn read(&self, id: &BlobId, offset: u64, len: u64) -> std::io::Result<impl tokio::io::AsyncRead + Send + Unpin + 'static> {
+    pub async fn read(
+        &self,
+        id: &BlobId,
+        offset: u64,
+        len: u64,
+    ) -> std::io::Result<impl tokio::io::AsyncRead + Send + Unpin + 'static> {
         let path = self.path_of(id)?;
         let mut file = tokio::fs::File::open(&path).await?;
         let size = file.metadata().await?.len();

@@ -75,7 +75,9 @@ async fn write_finish_read_ranges() {
 async fn ids_never_become_paths() {
     let dir = tempfile::tempdir().unwrap();
     let store = BlobStore::open(dir.path()).await.unwrap();
-    for bad in ["../../etc/passwd", "", "tmp", "ABCDEF0123456789ABCDEF0123456789", "0123456789abcdef0123456789abcdeg", "00/00"] {
+    for bad in
+        ["../../etc/passwd", "", "tmp", "ABCDEF0123456789ABCDEF0123456789", "0123456789abcdef0123456789abcdeg", "00/00"]
+    {
         let id = BlobId(bad.into());
         assert!(!id.is_valid());
         assert_eq!(store.read(&id, 0, 0).await.err().unwrap().kind(), ErrorKind::InvalidInput, "{bad}");
@@ -159,7 +161,10 @@ async fn concurrent_writers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "writes 256 MB; run with --ignored --nocapture to measure"]
 async fn write_throughput_256mb() {
-    let dir = tempfile::tempdir_in(std::env::var_os("HEARTH_BLOB_BENCH_DIR").unwrap_or_else(|| env!("CARGO_TARGET_TMPDIR").into())).unwrap();
+    let dir = tempfile::tempdir_in(
+        std::env::var_os("HEARTH_BLOB_BENCH_DIR").unwrap_or_else(|| env!("CARGO_TARGET_TMPDIR").into()),
+    )
+    .unwrap();
     let store = BlobStore::open(dir.path()).await.unwrap();
     let piece = pattern(64 * 1024);
     let total: u64 = 256 * 1024 * 1024;

@@ -33,7 +33,8 @@ impl Harness {
 
     async fn postgres() -> Option<Harness> {
         let base = std::env::var("HEARTH_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
-        let admin = sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&base).await.expect("connect postgres");
+        let admin =
+            sqlx::postgres::PgPoolOptions::new().max_connections(1).connect(&base).await.expect("connect postgres");
         let schema = format!("hearth_test_{}", uuid::Uuid::new_v4().simple());
         sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.expect("create schema");
         let sep = if base.contains('?') { '&' } else { '?' };
@@ -325,9 +326,41 @@ async fn batch_applies_in_order(h: &Harness) {
 
 /// Keys chosen so that locale collation, case folding or LIKE semantics would all reorder them.
 const AWKWARD_KEYS: &[&str] = &[
-    "a", "B", "b", "Z", "_", "%", "a%", "a_", "a%b", "a_c", "ab", "abc", "aB", "a/b", "a b", "a-b", "é", "e", "f",
-    "ä", "Ä", "z", "日本", "日", "\u{FFFD}", "\u{E000}", "\u{10FFFF}", "\u{10FFFF}x", "~", "0", "9", "a\u{10FFFF}",
-    "a\u{10FFFF}\u{10FFFF}", "b\u{7F}", "\u{1F600}",
+    "a",
+    "B",
+    "b",
+    "Z",
+    "_",
+    "%",
+    "a%",
+    "a_",
+    "a%b",
+    "a_c",
+    "ab",
+    "abc",
+    "aB",
+    "a/b",
+    "a b",
+    "a-b",
+    "é",
+    "e",
+    "f",
+    "ä",
+    "Ä",
+    "z",
+    "日本",
+    "日",
+    "\u{FFFD}",
+    "\u{E000}",
+    "\u{10FFFF}",
+    "\u{10FFFF}x",
+    "~",
+    "0",
+    "9",
+    "a\u{10FFFF}",
+    "a\u{10FFFF}\u{10FFFF}",
+    "b\u{7F}",
+    "\u{1F600}",
 ];
 
 async fn put_keys(st: &MetaStore, s: &Scope, keys: &[&str]) {
@@ -608,7 +641,9 @@ async fn component_migrations(h: &Harness) {
     st.migrate("test", STEPS).await.unwrap();
     let count_things = || async {
         match st.db() {
-            Db::Sqlite(p) => sqlx::query_scalar::<_, i64>("SELECT count(*) FROM things WHERE extra = 0").fetch_one(p).await,
+            Db::Sqlite(p) => {
+                sqlx::query_scalar::<_, i64>("SELECT count(*) FROM things WHERE extra = 0").fetch_one(p).await
+            }
             Db::Postgres(p) => {
                 sqlx::query_scalar::<_, i64>("SELECT count(*) FROM things WHERE extra = 0").fetch_one(p).await
             }

@@ -250,7 +250,11 @@ impl MetaStore {
     }
 
     /// Records of one kind in one scope, in bytewise key order.
-    pub async fn list<T: Record>(&self, scope: &Scope, q: &ListQuery) -> Result<Vec<(String, Versioned<T>)>, MetaError> {
+    pub async fn list<T: Record>(
+        &self,
+        scope: &Scope,
+        q: &ListQuery,
+    ) -> Result<Vec<(String, Versioned<T>)>, MetaError> {
         if q.limit == Some(0) {
             return Ok(Vec::new());
         }

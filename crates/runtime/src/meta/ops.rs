@@ -53,11 +53,12 @@ fn prefix_successor(prefix: &str) -> Option<String> {
     None
 }
 
-/// Deadlock / serialization failure (PostgreSQL) or busy / locked (SQLite): the transaction
-/// did nothing and may be run again.
+/// Deadlock or serialization failure (PostgreSQL), stale read snapshot (SQLite
+/// `SQLITE_BUSY_SNAPSHOT`): the transaction did nothing and may be run again. Plain
+/// `SQLITE_BUSY` is not retried: it only comes after the busy timeout has already waited.
 fn retryable(e: &sqlx::Error) -> bool {
     let code = e.as_database_error().and_then(|d| d.code());
-    matches!(code.as_deref(), Some("40001" | "40P01" | "5" | "6" | "261" | "517"))
+    matches!(code.as_deref(), Some("40001" | "40P01" | "517"))
 }
 
 /// How often a batch is retried after a retryable failure.
