@@ -64,7 +64,7 @@ fn find_operation(svc: &'static Service, req: &BufferedRequest) -> Result<(&'sta
         }
         Protocol::RestJson | Protocol::RestXml => {
             let q = rest::parse_query(req.parts.uri.query().unwrap_or(""));
-            rest::route(svc, req.parts.method.as_str(), req.parts.uri.path(), &q)
+            rest::route(svc, req.parts.method.as_str(), req.parts.uri.path(), &q, &req.parts.headers)
                 .map(|r| (r.op, r.labels))
                 .ok_or_else(|| AwsError::new("UnknownOperationException", format!("No operation matches {} {}", req.parts.method, req.parts.uri.path()), 404))
         }

@@ -405,8 +405,8 @@ async fn prometheus_text_format_parses() {
     m.put(&acct("111111111111"), vec![MetricDatum::new("App", "X", t0(), 1.0)]).await.unwrap();
     let text = m.encode_prometheus();
     let s = parse_exposition(&text);
-    assert_eq!(s[r#"http_requests_total{service="s3",operation="GetObject",status="200"}"#], 2.0, "{text}");
-    assert_eq!(s[r#"http_requests_total{service="s3",operation="PutObject",status="404"}"#], 1.0);
+    assert_eq!(s[r#"hearth_http_requests_total{service="s3",operation="GetObject",status="200"}"#], 2.0, "{text}");
+    assert_eq!(s[r#"hearth_http_requests_total{service="s3",operation="PutObject",status="404"}"#], 1.0);
     assert_eq!(s[r#"http_request_duration_seconds_count{service="s3",operation="GetObject"}"#], 2.0);
     let sum = s[r#"http_request_duration_seconds_sum{service="s3",operation="GetObject"}"#];
     assert!((sum - 0.043).abs() < 1e-9);

@@ -44,12 +44,14 @@ pub(crate) struct Reply {
     pub value: serde_json::Value,
     pub body: Option<Body>,
     pub status: Option<u16>,
+    /// Headers beyond those the output value encodes.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Reply {
     pub fn of<T: Serialize>(out: &T) -> Result<Reply, S3Error> {
         let value = serde_json::to_value(out).map_err(|e| S3Error::Internal(e.to_string()))?;
-        Ok(Reply { value, body: None, status: None })
+        Ok(Reply { value, body: None, status: None, headers: Vec::new() })
     }
 }
 
@@ -72,24 +74,29 @@ impl S3 {
     pub async fn handle(&self, ctx: RequestContext, payload: Payload, req: http::Request<Body>) -> http::Response<Body> {
         let head = req.method() == http::Method::HEAD;
         let request_id = ctx.request_id.clone();
-        match self.dispatch(ctx, payload, req).await {
+        let mut routed = None;
+        match self.dispatch(ctx, payload, req, &mut routed).await {
             Ok((op, reply)) => respond(op, reply, &request_id),
-            Err(e) => error_response(&e.to_aws(), &request_id, head),
+            Err(e) => {
+                let mut resp = error_response(&e.to_aws(), &request_id, head);
+                if let Some(op) = routed {
+                    resp.extensions_mut().insert(hearth_protocol::context::OperationName(op.name()));
+                }
+                resp
+            }
         }
     }
 
-    async fn dispatch(&self, ctx: RequestContext, payload: Payload, req: http::Request<Body>) -> Result<(Operation, Reply), S3Error> {
+    async fn dispatch(&self, ctx: RequestContext, payload: Payload, req: http::Request<Body>, routed: &mut Option<Operation>) -> Result<(Operation, Reply), S3Error> {
         let (parts, body) = req.into_parts();
         let query = rest::parse_query(parts.uri.query().unwrap_or(""));
-        let route = rest::route(&api::SERVICE, parts.method.as_str(), parts.uri.path(), &query).ok_or_else(|| {
+        let route = rest::route(&api::SERVICE, parts.method.as_str(), parts.uri.path(), &query, &parts.headers).ok_or_else(|| {
             S3Error::Aws(hearth_protocol::AwsError::new("MethodNotAllowed", "The specified method is not allowed against this resource.", 405))
         })?;
-        let mut op = Operation::from_name(route.op.name).expect("routed operations are generated");
-        let copy = parts.headers.contains_key("x-amz-copy-source");
-        match op {
-            Operation::PutObject if copy => op = Operation::CopyObject,
-            Operation::UploadPart if copy => return Err(S3Error::NotImplemented("UploadPartCopy".into())),
-            _ => {}
+        let op = Operation::from_name(route.op.name).expect("routed operations are generated");
+        *routed = Some(op);
+        if op == Operation::UploadPart && parts.headers.contains_key("x-amz-copy-source") {
+            return Err(S3Error::NotImplemented("UploadPartCopy".into()));
         }
         let streaming = matches!(op, Operation::PutObject | Operation::UploadPart);
         let (raw, body) = if streaming {
@@ -131,7 +138,7 @@ fn respond(op: Operation, reply: Reply, request_id: &str) -> http::Response<Body
     let enc = rest::encode_output(&api::SERVICE, op.spec(), &reply.value);
     let mut b = http::Response::builder().status(reply.status.unwrap_or(enc.status));
     b = b.header("x-amz-request-id", request_id).header("x-amz-id-2", request_id);
-    for (k, v) in &enc.headers {
+    for (k, v) in enc.headers.iter().chain(reply.headers.iter()) {
         if let Ok(v) = http::HeaderValue::from_str(v) {
             b = b.header(k.as_str(), v);
         }
@@ -140,7 +147,7 @@ fn respond(op: Operation, reply: Reply, request_id: &str) -> http::Response<Body
         Some(body) => body,
         None => {
             let len = enc.body.len();
-            if !enc.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-length")) {
+            if !enc.headers.iter().chain(reply.headers.iter()).any(|(k, _)| k.eq_ignore_ascii_case("content-length")) {
                 b = b.header("content-length", len);
             }
             Body::from(enc.body)

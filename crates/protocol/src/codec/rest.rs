@@ -16,9 +16,11 @@ pub struct Route {
     pub labels: Vec<(String, String)>,
 }
 
-/// Find the operation whose method, path template and literal query keys match, preferring the
-/// most specific template (most literal segments and query keys).
-pub fn route(svc: &'static Service, method: &str, raw_path: &str, query: &[(String, String)]) -> Option<Route> {
+/// Find the operation whose method, path template, literal query keys and required query/header
+/// members match, preferring the most specific (most literal segments, query keys and required
+/// members): `PUT /{Bucket}/{Key+}` with `partNumber` and `uploadId` is UploadPart, with
+/// `x-amz-copy-source` it is CopyObject, otherwise PutObject.
+pub fn route(svc: &'static Service, method: &str, raw_path: &str, query: &[(String, String)], headers: &HeaderMap) -> Option<Route> {
     let path = raw_path.split('?').next().unwrap_or("");
     let mut best: Option<(usize, Route)> = None;
     for op in svc.operations.iter().filter(|o| o.method.eq_ignore_ascii_case(method)) {
@@ -32,6 +34,20 @@ pub fn route(svc: &'static Service, method: &str, raw_path: &str, query: &[(Stri
                 break;
             }
             score += 100;
+        }
+        if let Some(ShapeKind::Structure { members, .. }) = op.input.map(|i| &svc.shape(i).kind) {
+            for m in members.iter().filter(|m| m.required) {
+                let present = match m.location {
+                    Location::Query => query.iter().any(|(k, _)| k == m.wire_name()),
+                    Location::Header => headers.contains_key(m.wire_name()),
+                    _ => continue,
+                };
+                if !present {
+                    ok = false;
+                    break;
+                }
+                score += 100;
+            }
         }
         if !ok {
             continue;

@@ -47,7 +47,7 @@ impl Default for Prometheus {
 impl Prometheus {
     /// A registry holding the HTTP request metrics and the metric store's counters.
     pub fn new() -> Self {
-        let mut registry = Registry::default();
+        let mut registry = Registry::with_prefix("hearth");
         let requests = Family::<RequestLabels, Counter>::default();
         let durations = Family::<DurationLabels, Histogram, fn() -> Histogram>::new_with_constructor(duration_histogram);
         let points_written = Counter::default();

@@ -49,10 +49,14 @@ pub async fn create_bucket(s3: &S3, call: Call) -> Result<Reply, S3Error> {
         Ok(_) => {}
         Err(MetaError::ConditionFailed { .. }) => {
             let existing = s3.meta.get::<Bucket>(&Scope::global(), &req.bucket).await?;
-            return Err(match existing {
-                Some(b) if b.value.account == call.ctx.account => S3Error::BucketAlreadyOwnedByYou(req.bucket),
-                _ => S3Error::BucketAlreadyExists(req.bucket),
-            });
+            return match existing {
+                // us-east-1 keeps its legacy behaviour: re-creating your own bucket succeeds.
+                Some(b) if b.value.account == call.ctx.account && b.value.region == "us-east-1" && bucket.region == "us-east-1" => {
+                    Reply::of(&api::CreateBucketOutput { location: Some(format!("/{}", req.bucket)), ..Default::default() })
+                }
+                Some(b) if b.value.account == call.ctx.account => Err(S3Error::BucketAlreadyOwnedByYou(req.bucket)),
+                _ => Err(S3Error::BucketAlreadyExists(req.bucket)),
+            };
         }
         Err(e) => return Err(e.into()),
     }
@@ -69,9 +73,18 @@ pub async fn head_bucket(s3: &S3, call: Call) -> Result<Reply, S3Error> {
 pub async fn get_bucket_location(s3: &S3, call: Call) -> Result<Reply, S3Error> {
     let req: api::GetBucketLocationRequest = input(&call)?;
     let b = owned_bucket(s3, &call.ctx, &req.bucket).await?;
-    // us-east-1 is reported as an empty constraint, as S3 does.
-    let constraint = if b.region == "us-east-1" { None } else { Some(b.region) };
-    Reply::of(&api::GetBucketLocationOutput { location_constraint: constraint })
+    // The reply is the bare element; us-east-1 is reported as an empty constraint, as S3 does.
+    let ns = api::SERVICE.xml_namespace;
+    let xml = if b.region == "us-east-1" {
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint xmlns=\"{ns}\"/>")
+    } else {
+        format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint xmlns=\"{ns}\">{}</LocationConstraint>", b.region)
+    };
+    let mut reply = Reply::of(&serde_json::json!({}))?;
+    reply.headers.push(("content-type".into(), "application/xml".into()));
+    reply.headers.push(("content-length".into(), xml.len().to_string()));
+    reply.body = Some(axum::body::Body::from(xml));
+    Ok(reply)
 }
 
 pub async fn list_buckets(s3: &S3, call: Call) -> Result<Reply, S3Error> {

@@ -111,23 +111,27 @@ fn set_checksums(sums: &BTreeMap<String, String>, crc32: &mut Option<String>, cr
 
 /// A parsed `Range: bytes=…` header resolved against the object size: (start, end inclusive).
 fn parse_range(range: &str, size: u64) -> Result<Option<(u64, u64)>, S3Error> {
+    // A header that does not parse is ignored (RFC 9110 §14.2): the whole object is returned.
     let Some(spec) = range.trim().strip_prefix("bytes=") else { return Ok(None) };
     if spec.contains(',') {
         return Ok(None); // S3 ignores multi-range requests and returns the whole object
     }
-    let (a, b) = spec.split_once('-').ok_or(S3Error::InvalidRange(size))?;
+    let Some((a, b)) = spec.split_once('-') else { return Ok(None) };
+    let num = |s: &str| s.parse::<u64>().ok();
     let (start, end) = match (a.trim(), b.trim()) {
         ("", n) => {
-            let n: u64 = n.parse().map_err(|_| S3Error::InvalidRange(size))?;
+            let Some(n) = num(n) else { return Ok(None) };
             if n == 0 {
                 return Err(S3Error::InvalidRange(size));
             }
             (size.saturating_sub(n), size.saturating_sub(1))
         }
-        (s, "") => (s.parse().map_err(|_| S3Error::InvalidRange(size))?, size.saturating_sub(1)),
+        (s, "") => match num(s) {
+            Some(s) => (s, size.saturating_sub(1)),
+            None => return Ok(None),
+        },
         (s, e) => {
-            let s: u64 = s.parse().map_err(|_| S3Error::InvalidRange(size))?;
-            let e: u64 = e.parse().map_err(|_| S3Error::InvalidRange(size))?;
+            let (Some(s), Some(e)) = (num(s), num(e)) else { return Ok(None) };
             if e < s {
                 return Ok(None); // syntactically invalid ranges are ignored
             }
@@ -407,6 +411,7 @@ mod tests {
         assert_eq!(parse_range("bytes=5-1", 100).unwrap(), None);
         assert_eq!(parse_range("items=0-1", 100).unwrap(), None);
         assert_eq!(parse_range("bytes=-500", 100).unwrap(), Some((0, 99)));
+        assert_eq!(parse_range("bytes=abc", 100).unwrap(), None);
     }
 
     #[test]
