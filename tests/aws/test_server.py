@@ -27,7 +27,7 @@ def test_metrics_count_http_requests(hearth, s3, bucket):
     content_type = resp.headers.get("Content-Type", "")
     assert content_type.startswith(("text/plain", "application/openmetrics-text")), content_type
     samples = re.findall(
-        r"^([a-zA-Z_:][a-zA-Z0-9_:]*http_requests[a-zA-Z0-9_:]*)(\{[^}]*\})? ([0-9.eE+-]+)",
+        r"^([a-zA-Z0-9_:]*http_requests[a-zA-Z0-9_:]*)(\{[^}]*\})? ([0-9.eE+-]+)",
         resp.text,
         re.MULTILINE,
     )

@@ -38,7 +38,9 @@ class Protocol:
     unknown_key: str
     unsigned: str
     clock_skew: str
-    clock_skew_message: str
+    #: Message fragments for a request signed 20 minutes in the past and in the future.
+    clock_skew_past: str
+    clock_skew_future: str
     malformed: str
     #: HTTP status of the three authentication failures (bad signature, unknown key, unsigned).
     status: int = 403
@@ -54,7 +56,8 @@ PROTOCOLS = [
         unknown_key="InvalidAccessKeyId",
         unsigned="AccessDenied",
         clock_skew="RequestTimeTooSkewed",
-        clock_skew_message="The difference between the request time and the current time is too large.",
+        clock_skew_past="The difference between the request time and the current time is too large.",
+        clock_skew_future="The difference between the request time and the current time is too large.",
         malformed="AuthorizationHeaderMalformed",
     ),
     Protocol(
@@ -66,7 +69,8 @@ PROTOCOLS = [
         unknown_key="InvalidClientTokenId",
         unsigned="MissingAuthenticationToken",
         clock_skew="SignatureDoesNotMatch",
-        clock_skew_message="Signature expired",
+        clock_skew_past="Signature expired",
+        clock_skew_future="Signature not yet current",
         malformed="IncompleteSignature",
     ),
 ]
@@ -114,7 +118,8 @@ def test_clock_skew(hearth, proto, monkeypatch, minutes):
         minutes=minutes
     )
     monkeypatch.setattr("botocore.auth.get_current_datetime", lambda *a, **k: skewed)
-    with aws_error(proto.clock_skew, 403, proto.clock_skew_message):
+    message = proto.clock_skew_past if minutes < 0 else proto.clock_skew_future
+    with aws_error(proto.clock_skew, 403, message):
         proto.call(hearth.client(proto.service))
 
 
