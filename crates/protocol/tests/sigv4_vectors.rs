@@ -21,11 +21,15 @@ impl KeyStore for Keys {
 }
 
 fn str_field<'a>(v: &'a Value, name: &str) -> &'a str {
-    v[name].as_str().unwrap_or_else(|| panic!("vector field {name} missing"))
+    v[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("vector field {name} missing"))
 }
 
 fn b64(s: &str) -> Vec<u8> {
-    base64::engine::general_purpose::STANDARD.decode(s).expect("base64")
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .expect("base64")
 }
 
 fn sha256_hex(data: &[u8]) -> String {
@@ -34,16 +38,24 @@ fn sha256_hex(data: &[u8]) -> String {
 
 fn check(vector: &Value) {
     let name = str_field(vector, "name");
-    let mut builder = http::Request::builder().method(str_field(vector, "method")).uri(str_field(vector, "path_and_query"));
+    let mut builder = http::Request::builder()
+        .method(str_field(vector, "method"))
+        .uri(str_field(vector, "path_and_query"));
     for header in vector["headers"].as_array().expect("headers") {
         builder = builder.header(header[0].as_str().unwrap(), header[1].as_str().unwrap());
     }
     let (parts, ()) = builder.body(()).expect("request").into_parts();
     let body = b64(str_field(vector, "body_base64"));
-    let body_sha256 = vector["body_hash_known"].as_bool().unwrap().then(|| sha256_hex(&body));
+    let body_sha256 = vector["body_hash_known"]
+        .as_bool()
+        .unwrap()
+        .then(|| sha256_hex(&body));
     let keys = Keys(HashMap::from([(
         str_field(vector, "access_key").to_string(),
-        KeyInfo { secret: str_field(vector, "secret").to_string(), account: "123456789012".to_string() },
+        KeyInfo {
+            secret: str_field(vector, "secret").to_string(),
+            account: "123456789012".to_string(),
+        },
     )]));
     let now = time::PrimitiveDateTime::parse(
         str_field(vector, "now"),
@@ -69,13 +81,19 @@ fn check(vector: &Value) {
         assert_eq!(scope.service, verified.service, "{name}");
     }
     if expect == "BodyMismatch" {
-        let Payload::Signed { expected_sha256: Some(expected) } = &verified.payload else {
+        let Payload::Signed {
+            expected_sha256: Some(expected),
+        } = &verified.payload
+        else {
             panic!("{name}: {:?}", verified.payload)
         };
         assert_ne!(*expected, sha256_hex(&body), "{name}");
         return;
     }
-    let decoded_expected = vector.get("decoded_body_base64").and_then(Value::as_str).map(b64);
+    let decoded_expected = vector
+        .get("decoded_body_base64")
+        .and_then(Value::as_str)
+        .map(b64);
     let payload = str_field(vector, "payload");
     let decoded = match (&verified.payload, payload) {
         (Payload::Signed { expected_sha256 }, "signed") => {
@@ -85,14 +103,20 @@ fn check(vector: &Value) {
             body.clone()
         }
         (Payload::Unsigned, "unsigned") => body.clone(),
-        (Payload::StreamingUnsignedTrailer | Payload::Streaming(_), "streaming_unsigned_trailer" | "streaming") => {
+        (
+            Payload::StreamingUnsignedTrailer | Payload::Streaming(_),
+            "streaming_unsigned_trailer" | "streaming",
+        ) => {
             // Feed in uneven pieces to exercise the incremental decoder.
             let mut decoder = verified.payload.chunked_decoder().expect("decoder");
             let mut out = Vec::new();
             for (i, piece) in body.chunks(1 + body.len() / 7).enumerate() {
                 for (j, sub) in piece.chunks(1 + i * 13).enumerate() {
                     let _ = j;
-                    for bytes in decoder.feed(sub).unwrap_or_else(|e| panic!("{name}: {e:?}")) {
+                    for bytes in decoder
+                        .feed(sub)
+                        .unwrap_or_else(|e| panic!("{name}: {e:?}"))
+                    {
                         out.extend_from_slice(&bytes);
                     }
                 }
@@ -101,7 +125,16 @@ fn check(vector: &Value) {
             let trailers = decoder.finish().unwrap_or_else(|e| panic!("{name}: {e:?}"));
             let expected: Vec<(String, String)> = vector["trailers"]
                 .as_array()
-                .map(|a| a.iter().map(|t| (t[0].as_str().unwrap().to_string(), t[1].as_str().unwrap().to_string())).collect())
+                .map(|a| {
+                    a.iter()
+                        .map(|t| {
+                            (
+                                t[0].as_str().unwrap().to_string(),
+                                t[1].as_str().unwrap().to_string(),
+                            )
+                        })
+                        .collect()
+                })
                 .unwrap_or_default();
             assert_eq!(trailers, expected, "{name}: trailers");
             out
@@ -117,7 +150,10 @@ fn check(vector: &Value) {
 fn botocore_vectors() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sigv4_vectors");
     let mut count = 0;
-    let mut entries: Vec<_> = std::fs::read_dir(&dir).expect("vector dir").map(|e| e.expect("entry").path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .expect("vector dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
     entries.sort();
     for path in entries {
         if path.extension().and_then(|e| e.to_str()) != Some("json") {
@@ -128,5 +164,9 @@ fn botocore_vectors() {
         check(&vector);
         count += 1;
     }
-    assert!(count >= 20, "only {count} vectors found in {}", dir.display());
+    assert!(
+        count >= 20,
+        "only {count} vectors found in {}",
+        dir.display()
+    );
 }

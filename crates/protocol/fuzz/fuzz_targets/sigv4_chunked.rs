@@ -6,7 +6,9 @@ use hearth_protocol::sigv4::{AwsChunkedDecoder, ChunkVerifier};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&control, body)) = data.split_first() else { return };
+    let Some((&control, body)) = data.split_first() else {
+        return;
+    };
     let mut decoder = match control % 3 {
         0 => AwsChunkedDecoder::new_unsigned(),
         mode => {

@@ -23,7 +23,9 @@ fuzz_target!(|data: &[u8]| {
 
     let mut fields = data.split(|&b| b == b'\n');
     let uri = fields.next().unwrap_or_default();
-    let mut builder = http::Request::builder().method("PUT").uri(if uri.is_empty() { &b"/"[..] } else { uri });
+    let mut builder = http::Request::builder()
+        .method("PUT")
+        .uri(if uri.is_empty() { &b"/"[..] } else { uri });
     for name in ["authorization", "x-amz-date", "x-amz-content-sha256"] {
         if let Some(value) = fields.next() {
             if let Ok(value) = http::HeaderValue::from_bytes(value) {
@@ -31,11 +33,16 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    let Ok(request) = builder.header("host", "example.com").body(()) else { return };
+    let Ok(request) = builder.header("host", "example.com").body(()) else {
+        return;
+    };
     let (parts, ()) = request.into_parts();
     let _ = sigv4::credential_scope(&parts);
     let now = time::macros::datetime!(2013-05-24 0:05 UTC);
-    for body_sha256 in [None, Some("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")] {
+    for body_sha256 in [
+        None,
+        Some("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+    ] {
         if let Err(e) = sigv4::verify(&parts, body_sha256, &Keys, now) {
             let _ = e.to_aws(hearth_protocol::Protocol::RestXml, "s3");
             let _ = e.to_aws(hearth_protocol::Protocol::Query, "sts");

@@ -17,13 +17,21 @@ use http::request::Parts;
 use percent_encoding::{percent_decode, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 /// Everything but the unreserved characters of RFC 3986 (`A-Za-z0-9-_.~`).
-const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 /// The same, leaving `/` alone (paths).
 const URI_ENCODE_PATH: &AsciiSet = &URI_ENCODE.remove(b'/');
 
 /// AWS `UriEncode` of raw bytes; `/` is kept when `keep_slash`.
 pub(crate) fn uri_encode(bytes: &[u8], keep_slash: bool) -> String {
-    let set = if keep_slash { URI_ENCODE_PATH } else { URI_ENCODE };
+    let set = if keep_slash {
+        URI_ENCODE_PATH
+    } else {
+        URI_ENCODE
+    };
     percent_encoding::percent_encode(bytes, set).to_string()
 }
 
@@ -84,7 +92,10 @@ fn form_decode(s: &str, plus_is_space: bool) -> Vec<u8> {
 /// literal `+`, the one reading `+` as itself. `skip_signature` drops `X-Amz-Signature` (presigned).
 pub(crate) fn canonical_queries(params: &[QueryParam], skip_signature: bool) -> Vec<String> {
     let mut out = vec![canonical_query(params, skip_signature, true)];
-    if params.iter().any(|p| p.raw_key.contains('+') || p.raw_value.contains('+')) {
+    if params
+        .iter()
+        .any(|p| p.raw_key.contains('+') || p.raw_value.contains('+'))
+    {
         out.push(canonical_query(params, skip_signature, false));
     }
     out
@@ -121,7 +132,11 @@ fn canonical_query(params: &[QueryParam], skip_signature: bool, plus_is_space: b
 
 /// Canonical URIs to try for S3: the path as sent, then the decoded-and-re-encoded path if different.
 pub(crate) fn s3_canonical_uris(path: &str) -> Vec<String> {
-    let sent = if path.is_empty() { "/".to_string() } else { path.to_string() };
+    let sent = if path.is_empty() {
+        "/".to_string()
+    } else {
+        path.to_string()
+    };
     let decoded: Vec<u8> = percent_decode(sent.as_bytes()).collect();
     let reencoded = uri_encode(&decoded, true);
     if reencoded == sent {
@@ -153,14 +168,21 @@ pub(crate) fn remove_dot_segments(path: &str) -> String {
         }
     }
     let first = if path.starts_with('/') { "/" } else { "" };
-    let last = if path.ends_with('/') && !out.is_empty() { "/" } else { "" };
+    let last = if path.ends_with('/') && !out.is_empty() {
+        "/"
+    } else {
+        ""
+    };
     format!("{first}{}{last}", out.join("/"))
 }
 
 /// Python's `' '.join(value.split())` on bytes: trims and collapses whitespace runs to one space.
 pub(crate) fn trim_all(value: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(value.len());
-    for word in value.split(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)).filter(|w| !w.is_empty()) {
+    for word in value
+        .split(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))
+        .filter(|w| !w.is_empty())
+    {
         if !out.is_empty() {
             out.push(b' ');
         }
@@ -202,7 +224,10 @@ mod tests {
 
     #[test]
     fn encoding() {
-        assert_eq!(uri_encode(b"a b+c/d~e_f.g-h*", false), "a%20b%2Bc%2Fd~e_f.g-h%2A");
+        assert_eq!(
+            uri_encode(b"a b+c/d~e_f.g-h*", false),
+            "a%20b%2Bc%2Fd~e_f.g-h%2A"
+        );
         assert_eq!(uri_encode(b"a b/c", true), "a%20b/c");
         assert_eq!(uri_encode("é".as_bytes(), true), "%C3%A9");
     }
@@ -211,17 +236,29 @@ mod tests {
     fn query_sorting_and_reencoding() {
         let params = parse_query("prefix=a%2Bb&acl&Z=1&a=z&a=b&empty=&x=%7e&y=a+b&&bad=%zz");
         let q = canonical_queries(&params, false);
-        assert_eq!(q[0], "Z=1&a=b&a=z&acl=&bad=%25zz&empty=&prefix=a%2Bb&x=~&y=a%20b");
-        assert_eq!(q[1], "Z=1&a=b&a=z&acl=&bad=%25zz&empty=&prefix=a%2Bb&x=~&y=a%2Bb");
+        assert_eq!(
+            q[0],
+            "Z=1&a=b&a=z&acl=&bad=%25zz&empty=&prefix=a%2Bb&x=~&y=a%20b"
+        );
+        assert_eq!(
+            q[1],
+            "Z=1&a=b&a=z&acl=&bad=%25zz&empty=&prefix=a%2Bb&x=~&y=a%2Bb"
+        );
         let params = parse_query("X-Amz-Signature=abc&b=2");
         assert_eq!(canonical_queries(&params, true), vec!["b=2".to_string()]);
-        assert_eq!(canonical_queries(&params, false), vec!["X-Amz-Signature=abc&b=2".to_string()]);
+        assert_eq!(
+            canonical_queries(&params, false),
+            vec!["X-Amz-Signature=abc&b=2".to_string()]
+        );
     }
 
     #[test]
     fn paths() {
         assert_eq!(s3_canonical_uris("/bucket/a%20b"), vec!["/bucket/a%20b"]);
-        assert_eq!(s3_canonical_uris("/bucket/a!b"), vec!["/bucket/a!b", "/bucket/a%21b"]);
+        assert_eq!(
+            s3_canonical_uris("/bucket/a!b"),
+            vec!["/bucket/a!b", "/bucket/a%21b"]
+        );
         assert_eq!(s3_canonical_uris(""), vec!["/"]);
         assert_eq!(canonical_uri("/a%20b/./c/../d//e/"), "/a%2520b/d/e/");
         assert_eq!(canonical_uri("/"), "/");

@@ -67,23 +67,51 @@ impl std::fmt::Debug for ChunkVerifier {
 }
 
 impl ChunkVerifier {
-    pub(crate) fn from_key(key: SigningKey, datetime: String, scope: String, seed: [u8; 32], trailer: bool) -> Self {
-        ChunkVerifier { key, datetime, scope, seed, trailer }
+    pub(crate) fn from_key(
+        key: SigningKey,
+        datetime: String,
+        scope: String,
+        seed: [u8; 32],
+        trailer: bool,
+    ) -> Self {
+        ChunkVerifier {
+            key,
+            datetime,
+            scope,
+            seed,
+            trailer,
+        }
     }
 
     /// Builds a verifier from the secret and the request's signing values; `None` if
     /// `seed_signature` is not 64 hex digits or `scope` is not `date/region/service/aws4_request`.
     /// [`super::verify`] is the usual source; this is for tests and tools.
-    pub fn new(secret: &str, datetime: &str, scope: &str, seed_signature: &str, trailer: bool) -> Option<Self> {
+    pub fn new(
+        secret: &str,
+        datetime: &str,
+        scope: &str,
+        seed_signature: &str,
+        trailer: bool,
+    ) -> Option<Self> {
         let mut parts = scope.split('/');
-        let (Some(date), Some(region), Some(service), Some("aws4_request"), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(date), Some(region), Some(service), Some("aws4_request"), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
             return None;
         };
         let seed = decode_signature(seed_signature)?;
         let key = SigningKey::derive(secret, date, region, service);
-        Some(ChunkVerifier { key, datetime: datetime.to_string(), scope: scope.to_string(), seed, trailer })
+        Some(ChunkVerifier {
+            key,
+            datetime: datetime.to_string(),
+            scope: scope.to_string(),
+            seed,
+            trailer,
+        })
     }
 
     /// Whether the body ends with signed trailers (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER`).
@@ -122,7 +150,10 @@ enum State {
     /// Reading a chunk header line.
     Header,
     /// Reading `remaining` data bytes of a chunk (signature held for signed chunks).
-    Data { remaining: u64, signature: Option<[u8; 32]> },
+    Data {
+        remaining: u64,
+        signature: Option<[u8; 32]>,
+    },
     /// Expecting the CRLF after a chunk's data; `seen` bytes of it matched so far.
     DataEnd { seen: u8 },
     /// Reading trailer lines after the final chunk. `blank_first`: an empty line came right after
@@ -205,14 +236,29 @@ impl AwsChunkedDecoder {
     fn feed_inner(&mut self, mut input: &[u8], out: &mut Vec<Bytes>) -> Result<(), AuthError> {
         while !input.is_empty() {
             match &mut self.state {
-                State::Failed => return Err(AuthError::MalformedChunk("the body was already rejected".into())),
-                State::Done => return Err(AuthError::MalformedChunk("data after the final chunk".into())),
+                State::Failed => {
+                    return Err(AuthError::MalformedChunk(
+                        "the body was already rejected".into(),
+                    ))
+                }
+                State::Done => {
+                    return Err(AuthError::MalformedChunk(
+                        "data after the final chunk".into(),
+                    ))
+                }
                 State::Header => {
-                    let Some(line) = self.take_line(&mut input)? else { continue };
+                    let Some(line) = self.take_line(&mut input)? else {
+                        continue;
+                    };
                     self.start_chunk(&line)?;
                 }
-                State::Data { remaining, signature } => {
-                    let take = usize::try_from(*remaining).unwrap_or(usize::MAX).min(input.len());
+                State::Data {
+                    remaining,
+                    signature,
+                } => {
+                    let take = usize::try_from(*remaining)
+                        .unwrap_or(usize::MAX)
+                        .min(input.len());
                     let (data, rest) = input.split_at(take);
                     input = rest;
                     *remaining -= take as u64;
@@ -238,7 +284,9 @@ impl AwsChunkedDecoder {
                 State::DataEnd { seen } => {
                     let expected = b"\r\n"[usize::from(*seen)];
                     if input[0] != expected {
-                        return Err(AuthError::MalformedChunk("chunk data is not followed by CRLF".into()));
+                        return Err(AuthError::MalformedChunk(
+                            "chunk data is not followed by CRLF".into(),
+                        ));
                     }
                     input = &input[1..];
                     *seen += 1;
@@ -247,7 +295,9 @@ impl AwsChunkedDecoder {
                     }
                 }
                 State::Trailers { .. } => {
-                    let Some(line) = self.take_line(&mut input)? else { continue };
+                    let Some(line) = self.take_line(&mut input)? else {
+                        continue;
+                    };
                     self.trailer_line(&line)?;
                 }
             }
@@ -273,7 +323,9 @@ impl AwsChunkedDecoder {
                 self.close_trailers()?;
                 Ok(self.trailers)
             }
-            State::Failed => Err(AuthError::MalformedChunk("the body was already rejected".into())),
+            State::Failed => Err(AuthError::MalformedChunk(
+                "the body was already rejected".into(),
+            )),
             _ => Err(AuthError::IncompleteBody),
         }
     }
@@ -291,19 +343,25 @@ impl AwsChunkedDecoder {
         match input.iter().position(|&b| b == b'\n') {
             Some(i) => {
                 if self.line.len() + i > MAX_LINE + 1 {
-                    return Err(AuthError::MalformedChunk(format!("line longer than {MAX_LINE} bytes")));
+                    return Err(AuthError::MalformedChunk(format!(
+                        "line longer than {MAX_LINE} bytes"
+                    )));
                 }
                 self.line.extend_from_slice(&input[..i]);
                 *input = &input[i + 1..];
                 let mut line = std::mem::take(&mut self.line);
                 if line.pop() != Some(b'\r') {
-                    return Err(AuthError::MalformedChunk("line not terminated by CRLF".into()));
+                    return Err(AuthError::MalformedChunk(
+                        "line not terminated by CRLF".into(),
+                    ));
                 }
                 Ok(Some(line))
             }
             None => {
                 if self.line.len() + input.len() > MAX_LINE + 1 {
-                    return Err(AuthError::MalformedChunk(format!("line longer than {MAX_LINE} bytes")));
+                    return Err(AuthError::MalformedChunk(format!(
+                        "line longer than {MAX_LINE} bytes"
+                    )));
                 }
                 self.line.extend_from_slice(input);
                 *input = &[];
@@ -314,11 +372,17 @@ impl AwsChunkedDecoder {
 
     /// Parses `hex-size[;name=value...]` and moves to the chunk's data (or the trailers).
     fn start_chunk(&mut self, line: &[u8]) -> Result<(), AuthError> {
-        let text = std::str::from_utf8(line).map_err(|_| AuthError::MalformedChunk("chunk header is not text".into()))?;
+        let text = std::str::from_utf8(line)
+            .map_err(|_| AuthError::MalformedChunk("chunk header is not text".into()))?;
         let mut fields = text.split(';');
         let size_text = fields.next().unwrap_or("").trim();
-        if size_text.is_empty() || size_text.len() > 16 || !size_text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(AuthError::MalformedChunk(format!("invalid chunk size {size_text:?}")));
+        if size_text.is_empty()
+            || size_text.len() > 16
+            || !size_text.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(AuthError::MalformedChunk(format!(
+                "invalid chunk size {size_text:?}"
+            )));
         }
         let size = u64::from_str_radix(size_text, 16)
             .map_err(|_| AuthError::MalformedChunk(format!("invalid chunk size {size_text:?}")))?;
@@ -327,20 +391,28 @@ impl AwsChunkedDecoder {
             let (name, value) = field.split_once('=').unwrap_or((field, ""));
             if name.trim() == "chunk-signature" {
                 if signature.is_some() {
-                    return Err(AuthError::MalformedChunk("duplicate chunk-signature".into()));
+                    return Err(AuthError::MalformedChunk(
+                        "duplicate chunk-signature".into(),
+                    ));
                 }
                 signature = Some(value.trim());
             }
         }
         let signature = match (&self.verifier, signature) {
-            (Some(_), None) => return Err(AuthError::MalformedChunk("chunk without chunk-signature".into())),
-            (Some(_), Some(sig)) => Some(
-                decode_signature(sig).ok_or_else(|| AuthError::MalformedChunk(format!("invalid chunk-signature {sig:?}")))?,
-            ),
+            (Some(_), None) => {
+                return Err(AuthError::MalformedChunk(
+                    "chunk without chunk-signature".into(),
+                ))
+            }
+            (Some(_), Some(sig)) => Some(decode_signature(sig).ok_or_else(|| {
+                AuthError::MalformedChunk(format!("invalid chunk-signature {sig:?}"))
+            })?),
             (None, _) => None,
         };
         if self.verifier.is_some() && size > MAX_SIGNED_CHUNK {
-            return Err(AuthError::MalformedChunk(format!("chunk of {size} bytes exceeds {MAX_SIGNED_CHUNK}")));
+            return Err(AuthError::MalformedChunk(format!(
+                "chunk of {size} bytes exceeds {MAX_SIGNED_CHUNK}"
+            )));
         }
         if size == 0 {
             self.hasher = Sha256::new();
@@ -352,27 +424,37 @@ impl AwsChunkedDecoder {
             self.hasher = Sha256::new();
             self.chunk.clear();
             if self.verifier.is_some() {
-                self.chunk.reserve(usize::try_from(size).unwrap_or(0).min(1 << 20));
+                self.chunk
+                    .reserve(usize::try_from(size).unwrap_or(0).min(1 << 20));
             }
-            self.state = State::Data { remaining: size, signature };
+            self.state = State::Data {
+                remaining: size,
+                signature,
+            };
         }
         Ok(())
     }
 
     /// Checks the signature of the chunk whose data went through `self.hasher` and chains it.
     fn verify_chunk(&mut self, signature: &[u8; 32]) -> Result<(), AuthError> {
-        let Some(verifier) = &self.verifier else { return Ok(()) };
+        let Some(verifier) = &self.verifier else {
+            return Ok(());
+        };
         let digest = std::mem::take(&mut self.hasher).finalize();
         let sts = verifier.chunk_string_to_sign(&self.previous, &digest);
         if !verifier.key.verify(sts.as_bytes(), signature) {
-            return Err(AuthError::ChunkSignatureMismatch { string_to_sign: sts });
+            return Err(AuthError::ChunkSignatureMismatch {
+                string_to_sign: sts,
+            });
         }
         self.previous = *signature;
         Ok(())
     }
 
     fn trailer_line(&mut self, line: &[u8]) -> Result<(), AuthError> {
-        let State::Trailers { blank_first } = &mut self.state else { return Ok(()) };
+        let State::Trailers { blank_first } = &mut self.state else {
+            return Ok(());
+        };
         if line.is_empty() {
             if self.trailers.is_empty() && self.trailer_signature.is_none() && !*blank_first {
                 *blank_first = true;
@@ -387,21 +469,33 @@ impl AwsChunkedDecoder {
 
     fn add_trailer(&mut self, line: &[u8]) -> Result<(), AuthError> {
         if self.trailer_signature.is_some() {
-            return Err(AuthError::MalformedTrailer("trailer after x-amz-trailer-signature".into()));
+            return Err(AuthError::MalformedTrailer(
+                "trailer after x-amz-trailer-signature".into(),
+            ));
         }
-        let text = std::str::from_utf8(line).map_err(|_| AuthError::MalformedTrailer("trailer is not text".into()))?;
+        let text = std::str::from_utf8(line)
+            .map_err(|_| AuthError::MalformedTrailer("trailer is not text".into()))?;
         let Some((name, value)) = text.split_once(':') else {
-            return Err(AuthError::MalformedTrailer(format!("trailer line without ':' {text:?}")));
+            return Err(AuthError::MalformedTrailer(format!(
+                "trailer line without ':' {text:?}"
+            )));
         };
         let name = name.trim().to_ascii_lowercase();
         let value = value.trim().to_string();
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-            return Err(AuthError::MalformedTrailer(format!("invalid trailer name {name:?}")));
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(AuthError::MalformedTrailer(format!(
+                "invalid trailer name {name:?}"
+            )));
         }
         if name == TRAILER_SIGNATURE {
             if self.verifier.is_some() {
-                let sig = decode_signature(&value)
-                    .ok_or_else(|| AuthError::MalformedTrailer(format!("invalid trailer signature {value:?}")))?;
+                let sig = decode_signature(&value).ok_or_else(|| {
+                    AuthError::MalformedTrailer(format!("invalid trailer signature {value:?}"))
+                })?;
                 self.trailer_signature = Some(sig);
             }
             return Ok(());
@@ -415,10 +509,14 @@ impl AwsChunkedDecoder {
 
     /// End of the trailer section: checks the trailer signature in signed mode.
     fn close_trailers(&mut self) -> Result<(), AuthError> {
-        let Some(verifier) = &self.verifier else { return Ok(()) };
+        let Some(verifier) = &self.verifier else {
+            return Ok(());
+        };
         if !verifier.trailer {
             if !self.trailers.is_empty() || self.trailer_signature.is_some() {
-                return Err(AuthError::MalformedTrailer("trailers in a body signed without them".into()));
+                return Err(AuthError::MalformedTrailer(
+                    "trailers in a body signed without them".into(),
+                ));
             }
             return Ok(());
         }
@@ -426,7 +524,9 @@ impl AwsChunkedDecoder {
             return Ok(());
         }
         let Some(signature) = self.trailer_signature else {
-            return Err(AuthError::MalformedTrailer("missing x-amz-trailer-signature".into()));
+            return Err(AuthError::MalformedTrailer(
+                "missing x-amz-trailer-signature".into(),
+            ));
         };
         let mut canonical = Vec::new();
         for (name, value) in &self.trailers {
@@ -437,7 +537,9 @@ impl AwsChunkedDecoder {
         }
         let sts = verifier.trailer_string_to_sign(&self.previous, &canonical);
         if !verifier.key.verify(sts.as_bytes(), &signature) {
-            return Err(AuthError::ChunkSignatureMismatch { string_to_sign: sts });
+            return Err(AuthError::ChunkSignatureMismatch {
+                string_to_sign: sts,
+            });
         }
         self.previous = signature;
         Ok(())
@@ -464,8 +566,14 @@ mod tests {
     }
 
     fn aws_example_verifier() -> ChunkVerifier {
-        ChunkVerifier::new(SECRET, DATETIME, SCOPE, "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9", false)
-            .unwrap()
+        ChunkVerifier::new(
+            SECRET,
+            DATETIME,
+            SCOPE,
+            "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9",
+            false,
+        )
+        .unwrap()
     }
 
     /// The body of AWS's trailing-header example (crc32c trailer).
@@ -485,11 +593,24 @@ mod tests {
     }
 
     fn aws_trailer_verifier() -> ChunkVerifier {
-        ChunkVerifier::new(SECRET, DATETIME, SCOPE, "106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3b74544bfeb8e", true)
-            .unwrap()
+        ChunkVerifier::new(
+            SECRET,
+            DATETIME,
+            SCOPE,
+            "106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3b74544bfeb8e",
+            true,
+        )
+        .unwrap()
     }
 
-    fn decode_in_pieces(mut decoder: AwsChunkedDecoder, body: &[u8], sizes: &mut dyn FnMut() -> usize) -> Result<(Vec<u8>, Vec<(String, String)>, u64), AuthError> {
+    /// Decoded body, trailers and reported decoded length.
+    type Decoded = (Vec<u8>, Vec<(String, String)>, u64);
+
+    fn decode_in_pieces(
+        mut decoder: AwsChunkedDecoder,
+        body: &[u8],
+        sizes: &mut dyn FnMut() -> usize,
+    ) -> Result<Decoded, AuthError> {
         let mut out = Vec::new();
         let mut rest = body;
         while !rest.is_empty() {
@@ -519,13 +640,22 @@ mod tests {
     #[test]
     fn aws_chunked_example_whole_and_split() {
         let body = aws_example_body();
-        let (data, trailers, len) = decode_in_pieces(AwsChunkedDecoder::new_signed(aws_example_verifier()), &body, &mut || usize::MAX).unwrap();
+        let (data, trailers, len) = decode_in_pieces(
+            AwsChunkedDecoder::new_signed(aws_example_verifier()),
+            &body,
+            &mut || usize::MAX,
+        )
+        .unwrap();
         assert_eq!(data, vec![b'a'; 66560]);
         assert_eq!(len, 66560);
         assert!(trailers.is_empty());
         for seed in 1..20 {
-            let (data, _, _) =
-                decode_in_pieces(AwsChunkedDecoder::new_signed(aws_example_verifier()), &body, &mut splitter(seed, 5000)).unwrap();
+            let (data, _, _) = decode_in_pieces(
+                AwsChunkedDecoder::new_signed(aws_example_verifier()),
+                &body,
+                &mut splitter(seed, 5000),
+            )
+            .unwrap();
             assert_eq!(data.len(), 66560);
         }
     }
@@ -533,7 +663,12 @@ mod tests {
     #[test]
     fn aws_chunked_example_one_byte_at_a_time() {
         let body = aws_example_body();
-        let (data, _, _) = decode_in_pieces(AwsChunkedDecoder::new_signed(aws_example_verifier()), &body, &mut || 1).unwrap();
+        let (data, _, _) = decode_in_pieces(
+            AwsChunkedDecoder::new_signed(aws_example_verifier()),
+            &body,
+            &mut || 1,
+        )
+        .unwrap();
         assert_eq!(data, vec![b'a'; 66560]);
     }
 
@@ -542,18 +677,33 @@ mod tests {
         for extra_blank in [false, true] {
             let body = aws_trailer_example(extra_blank);
             for seed in [0u64, 7, 99] {
-                let mut sizes: Box<dyn FnMut() -> usize> =
-                    if seed == 0 { Box::new(|| 1) } else { Box::new(splitter(seed, 3000)) };
-                let (data, trailers, _) =
-                    decode_in_pieces(AwsChunkedDecoder::new_signed(aws_trailer_verifier()), &body, &mut *sizes).unwrap();
+                let mut sizes: Box<dyn FnMut() -> usize> = if seed == 0 {
+                    Box::new(|| 1)
+                } else {
+                    Box::new(splitter(seed, 3000))
+                };
+                let (data, trailers, _) = decode_in_pieces(
+                    AwsChunkedDecoder::new_signed(aws_trailer_verifier()),
+                    &body,
+                    &mut *sizes,
+                )
+                .unwrap();
                 assert_eq!(data.len(), 66560);
-                assert_eq!(trailers, vec![("x-amz-checksum-crc32c".to_string(), "sOO8/Q==".to_string())]);
+                assert_eq!(
+                    trailers,
+                    vec![("x-amz-checksum-crc32c".to_string(), "sOO8/Q==".to_string())]
+                );
             }
         }
         // Without the closing empty line.
         let mut body = aws_trailer_example(false);
         body.truncate(body.len() - 4);
-        let (_, trailers, _) = decode_in_pieces(AwsChunkedDecoder::new_signed(aws_trailer_verifier()), &body, &mut || 777).unwrap();
+        let (_, trailers, _) = decode_in_pieces(
+            AwsChunkedDecoder::new_signed(aws_trailer_verifier()),
+            &body,
+            &mut || 777,
+        )
+        .unwrap();
         assert_eq!(trailers.len(), 1);
     }
 
@@ -564,29 +714,65 @@ mod tests {
         for at in [100usize, 65536 + 90 + 100] {
             let mut bad = body.clone();
             bad[at] = b'b';
-            let err = decode_in_pieces(AwsChunkedDecoder::new_signed(aws_example_verifier()), &bad, &mut splitter(3, 4000)).unwrap_err();
-            assert!(matches!(err, AuthError::ChunkSignatureMismatch { .. }), "{err:?}");
+            let err = decode_in_pieces(
+                AwsChunkedDecoder::new_signed(aws_example_verifier()),
+                &bad,
+                &mut splitter(3, 4000),
+            )
+            .unwrap_err();
+            assert!(
+                matches!(err, AuthError::ChunkSignatureMismatch { .. }),
+                "{err:?}"
+            );
         }
         // Wrong seed.
-        let verifier =
-            ChunkVerifier::new(SECRET, DATETIME, SCOPE, "5f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9", false).unwrap();
-        assert!(decode_in_pieces(AwsChunkedDecoder::new_signed(verifier), &body, &mut || 10_000).is_err());
+        let verifier = ChunkVerifier::new(
+            SECRET,
+            DATETIME,
+            SCOPE,
+            "5f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9",
+            false,
+        )
+        .unwrap();
+        assert!(
+            decode_in_pieces(AwsChunkedDecoder::new_signed(verifier), &body, &mut || {
+                10_000
+            })
+            .is_err()
+        );
         // Trailer value changed.
         let mut bad = aws_trailer_example(false);
         let at = bad.windows(8).position(|w| w == b"sOO8/Q==").unwrap();
         bad[at] = b't';
-        let err = decode_in_pieces(AwsChunkedDecoder::new_signed(aws_trailer_verifier()), &bad, &mut || 4096).unwrap_err();
-        assert!(matches!(err, AuthError::ChunkSignatureMismatch { .. }), "{err:?}");
+        let err = decode_in_pieces(
+            AwsChunkedDecoder::new_signed(aws_trailer_verifier()),
+            &bad,
+            &mut || 4096,
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, AuthError::ChunkSignatureMismatch { .. }),
+            "{err:?}"
+        );
         // Final chunk dropped: the body is incomplete.
         let cut = body.len() - 85;
-        let err = decode_in_pieces(AwsChunkedDecoder::new_signed(aws_example_verifier()), &body[..cut], &mut || 4096).unwrap_err();
+        let err = decode_in_pieces(
+            AwsChunkedDecoder::new_signed(aws_example_verifier()),
+            &body[..cut],
+            &mut || 4096,
+        )
+        .unwrap_err();
         assert_eq!(err, AuthError::IncompleteBody);
         // Trailers in a body whose seed said there would be none.
-        let err = decode_in_pieces(AwsChunkedDecoder::new_signed(aws_example_verifier()), &{
-            let mut b = body[..body.len() - 2].to_vec();
-            b.extend_from_slice(b"x-amz-checksum-crc32:AAAAAA==\r\n\r\n");
-            b
-        }, &mut || 4096)
+        let err = decode_in_pieces(
+            AwsChunkedDecoder::new_signed(aws_example_verifier()),
+            &{
+                let mut b = body[..body.len() - 2].to_vec();
+                b.extend_from_slice(b"x-amz-checksum-crc32:AAAAAA==\r\n\r\n");
+                b
+            },
+            &mut || 4096,
+        )
         .unwrap_err();
         assert!(matches!(err, AuthError::MalformedTrailer(_)), "{err:?}");
     }
@@ -596,12 +782,21 @@ mod tests {
         // botocore's AwsChunkedWrapper: "<hex>\r\n<data>\r\n" then "0\r\n<name>:<b64>\r\n\r\n".
         let body = b"5\r\nhello\r\n6\r\n world\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n";
         for seed in 1..30 {
-            let (data, trailers, len) = decode_in_pieces(AwsChunkedDecoder::new_unsigned(), body, &mut splitter(seed, 7)).unwrap();
+            let (data, trailers, len) = decode_in_pieces(
+                AwsChunkedDecoder::new_unsigned(),
+                body,
+                &mut splitter(seed, 7),
+            )
+            .unwrap();
             assert_eq!(data, b"hello world");
             assert_eq!(len, 11);
-            assert_eq!(trailers, vec![("x-amz-checksum-crc32".to_string(), "DUoRhQ==".to_string())]);
+            assert_eq!(
+                trailers,
+                vec![("x-amz-checksum-crc32".to_string(), "DUoRhQ==".to_string())]
+            );
         }
-        let (data, trailers, _) = decode_in_pieces(AwsChunkedDecoder::new_unsigned(), b"0\r\n\r\n", &mut || 1).unwrap();
+        let (data, trailers, _) =
+            decode_in_pieces(AwsChunkedDecoder::new_unsigned(), b"0\r\n\r\n", &mut || 1).unwrap();
         assert!(data.is_empty() && trailers.is_empty());
     }
 
@@ -653,8 +848,14 @@ mod tests {
         for round in 0..2000 {
             let len = next() % 64;
             let alphabet = b"0123456789abcdef;=\r\n:x-chunk-signature";
-            let input: Vec<u8> = (0..len).map(|_| alphabet[next() % alphabet.len()]).collect();
-            let mut d = if round % 2 == 0 { AwsChunkedDecoder::new_unsigned() } else { AwsChunkedDecoder::new_signed(aws_example_verifier()) };
+            let input: Vec<u8> = (0..len)
+                .map(|_| alphabet[next() % alphabet.len()])
+                .collect();
+            let mut d = if round % 2 == 0 {
+                AwsChunkedDecoder::new_unsigned()
+            } else {
+                AwsChunkedDecoder::new_signed(aws_example_verifier())
+            };
             let _ = d.feed(&input);
             let _ = d.finish();
         }

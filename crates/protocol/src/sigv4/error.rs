@@ -261,8 +261,16 @@ impl AuthError {
     fn other(&self, family: Family) -> AwsError {
         use AuthError::*;
         let json = family == Family::Json;
-        let incomplete = if json { "IncompleteSignatureException" } else { "IncompleteSignature" };
-        let bad_signature = if json { "InvalidSignatureException" } else { "SignatureDoesNotMatch" };
+        let incomplete = if json {
+            "IncompleteSignatureException"
+        } else {
+            "IncompleteSignature"
+        };
+        let bad_signature = if json {
+            "InvalidSignatureException"
+        } else {
+            "SignatureDoesNotMatch"
+        };
         match self {
             Missing => {
                 if json {
@@ -382,10 +390,16 @@ mod tests {
     fn s3_codes_and_messages() {
         let s3 = Protocol::RestXml;
         let e = AuthError::Missing.to_aws(s3, "s3");
-        assert_eq!((e.code.as_str(), e.message.as_str(), e.status.as_u16()), ("AccessDenied", "Access Denied", 403));
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str(), e.status.as_u16()),
+            ("AccessDenied", "Access Denied", 403)
+        );
         let e = AuthError::UnknownKey("AK".into()).to_aws(s3, "s3");
         assert_eq!(e.code, "InvalidAccessKeyId");
-        assert_eq!(e.message, "The AWS Access Key Id you provided does not exist in our records.");
+        assert_eq!(
+            e.message,
+            "The AWS Access Key Id you provided does not exist in our records."
+        );
         assert_eq!(e.status.as_u16(), 403);
         let e = AuthError::BadSignature {
             access_key: "AK".into(),
@@ -396,23 +410,33 @@ mod tests {
         .to_aws(s3, "s3");
         assert_eq!(e.code, "SignatureDoesNotMatch");
         assert_eq!(e.message, S3_BAD_SIGNATURE);
-        assert!(e.extra.contains(&("StringToSignBytes".to_string(), "73 74 73".to_string())));
+        assert!(e
+            .extra
+            .contains(&("StringToSignBytes".to_string(), "73 74 73".to_string())));
         let e = AuthError::Skewed {
             request_time: datetime!(2024-01-01 0:00 UTC),
             server_time: datetime!(2024-01-01 1:00 UTC),
         }
         .to_aws(s3, "s3");
         assert_eq!(e.code, "RequestTimeTooSkewed");
-        assert_eq!(e.message, "The difference between the request time and the current time is too large.");
+        assert_eq!(
+            e.message,
+            "The difference between the request time and the current time is too large."
+        );
         assert_eq!(e.status.as_u16(), 403);
-        assert!(e.extra.contains(&("ServerTime".to_string(), "2024-01-01T01:00:00Z".to_string())));
+        assert!(e
+            .extra
+            .contains(&("ServerTime".to_string(), "2024-01-01T01:00:00Z".to_string())));
         let e = AuthError::Expired {
             expires_secs: 60,
             expires_at: datetime!(2024-01-01 0:01 UTC),
             server_time: datetime!(2024-01-01 1:00 UTC),
         }
         .to_aws(s3, "s3");
-        assert_eq!((e.code.as_str(), e.message.as_str(), e.status.as_u16()), ("AccessDenied", "Request has expired", 403));
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str(), e.status.as_u16()),
+            ("AccessDenied", "Request has expired", 403)
+        );
     }
 
     #[test]
@@ -425,7 +449,10 @@ mod tests {
         let e = AuthError::Missing.to_aws(Protocol::RestJson, "lex");
         assert_eq!(e.code, "MissingAuthenticationTokenException");
         let e = AuthError::UnknownKey("AK".into()).to_aws(json, "rekognition");
-        assert_eq!((e.code.as_str(), e.message.as_str()), ("UnrecognizedClientException", INVALID_TOKEN));
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("UnrecognizedClientException", INVALID_TOKEN)
+        );
         let e = AuthError::BadSignature {
             access_key: "AK".into(),
             signature_provided: "00".into(),
@@ -461,10 +488,19 @@ mod tests {
     fn query_codes_and_messages() {
         let q = Protocol::Query;
         let e = AuthError::Missing.to_aws(q, "sts");
-        assert_eq!((e.code.as_str(), e.message.as_str()), ("MissingAuthenticationToken", "Request is missing Authentication Token"));
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            (
+                "MissingAuthenticationToken",
+                "Request is missing Authentication Token"
+            )
+        );
         assert_eq!(e.status.as_u16(), 403);
         let e = AuthError::UnknownKey("AK".into()).to_aws(q, "sns");
-        assert_eq!((e.code.as_str(), e.message.as_str()), ("InvalidClientTokenId", INVALID_TOKEN));
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("InvalidClientTokenId", INVALID_TOKEN)
+        );
         let e = AuthError::Skewed {
             request_time: datetime!(2022-01-27 0:14:27 UTC),
             server_time: datetime!(2022-01-27 1:59:28 UTC),

@@ -63,7 +63,10 @@ pub struct KeyInfo {
 
 impl std::fmt::Debug for KeyInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyInfo").field("secret", &"<redacted>").field("account", &self.account).finish()
+        f.debug_struct("KeyInfo")
+            .field("secret", &"<redacted>")
+            .field("account", &self.account)
+            .finish()
     }
 }
 
@@ -84,7 +87,9 @@ pub struct CredentialScope {
 /// parameter; `None` when the request carries neither or it does not parse.
 pub fn credential_scope(parts: &Parts) -> Option<CredentialScope> {
     let credential = if let Some(header) = parts.headers.get(http::header::AUTHORIZATION) {
-        parse_authorization_header(header.to_str().ok()?).ok()?.credential
+        parse_authorization_header(header.to_str().ok()?)
+            .ok()?
+            .credential
     } else {
         let params = canonical::parse_query(parts.uri.query()?);
         let value = params.iter().find(|p| p.key_is("X-Amz-Credential"))?;
@@ -164,15 +169,17 @@ pub fn verify(
     now: OffsetDateTime,
 ) -> Result<Verified, AuthError> {
     let params = canonical::parse_query(parts.uri.query().unwrap_or(""));
-    let presigned = params
-        .iter()
-        .any(|p| p.key_is("X-Amz-Algorithm") || p.key_is("X-Amz-Credential") || p.key_is("X-Amz-Signature"));
+    let presigned = params.iter().any(|p| {
+        p.key_is("X-Amz-Algorithm") || p.key_is("X-Amz-Credential") || p.key_is("X-Amz-Signature")
+    });
     let result = match (parts.headers.get(http::header::AUTHORIZATION), presigned) {
         (Some(_), true) => Err(AuthError::MultipleAuth),
         (Some(header), false) => verify_header(parts, header, &params, body_sha256, keys, now),
         (None, true) => verify_presigned(parts, &params, body_sha256, keys, now),
         (None, false) => {
-            if params.iter().any(|p| p.key_is("AWSAccessKeyId")) || params.iter().any(|p| p.key_is("Signature")) {
+            if params.iter().any(|p| p.key_is("AWSAccessKeyId"))
+                || params.iter().any(|p| p.key_is("Signature"))
+            {
                 sigv2::verify_query(parts, &params, keys, now)
             } else {
                 Err(AuthError::Missing)
@@ -180,7 +187,9 @@ pub fn verify(
         }
     };
     match &result {
-        Ok(v) => tracing::trace!(access_key = %v.access_key, service = %v.service, presigned = v.presigned, "request signature verified"),
+        Ok(v) => {
+            tracing::trace!(access_key = %v.access_key, service = %v.service, presigned = v.presigned, "request signature verified")
+        }
         Err(e) => tracing::debug!(error = %e, "request signature rejected"),
     }
     result
@@ -194,9 +203,11 @@ fn verify_header(
     keys: &dyn KeyStore,
     now: OffsetDateTime,
 ) -> Result<Verified, AuthError> {
-    let text = header
-        .to_str()
-        .map_err(|_| AuthError::Malformed("the authorization header holds characters that are not visible ASCII.".into()))?;
+    let text = header.to_str().map_err(|_| {
+        AuthError::Malformed(
+            "the authorization header holds characters that are not visible ASCII.".into(),
+        )
+    })?;
     if text.starts_with("AWS ") {
         return sigv2::verify_header(parts, text, params, keys, now);
     }
@@ -204,15 +215,26 @@ fn verify_header(
     let signed_at = header_time(parts)?;
     let datetime = time_fmt::amz_datetime(signed_at);
     if auth.credential.date != datetime[..8] {
-        return Err(AuthError::Malformed("Invalid credential date. Date is not the same as X-Amz-Date.".into()));
+        return Err(AuthError::Malformed(
+            "Invalid credential date. Date is not the same as X-Amz-Date.".into(),
+        ));
     }
-    let key = keys.lookup(&auth.credential.access_key).ok_or_else(|| AuthError::UnknownKey(auth.credential.access_key.clone()))?;
+    let key = keys
+        .lookup(&auth.credential.access_key)
+        .ok_or_else(|| AuthError::UnknownKey(auth.credential.access_key.clone()))?;
     if (now - signed_at).abs() > MAX_CLOCK_SKEW {
-        return Err(AuthError::Skewed { request_time: signed_at, server_time: now });
+        return Err(AuthError::Skewed {
+            request_time: signed_at,
+            server_time: now,
+        });
     }
     let content_sha256 = header_str(parts, "x-amz-content-sha256")?;
-    let (payload_hash, kind) = payload_hash(content_sha256, body_sha256, false, &auth.credential.service)?;
-    let security_token = header_str(parts, "x-amz-security-token").ok().flatten().map(str::to_string);
+    let (payload_hash, kind) =
+        payload_hash(content_sha256, body_sha256, false, &auth.credential.service)?;
+    let security_token = header_str(parts, "x-amz-security-token")
+        .ok()
+        .flatten()
+        .map(str::to_string);
     let input = SignatureInput {
         credential: &auth.credential,
         datetime: &datetime,
@@ -222,7 +244,17 @@ fn verify_header(
         presigned: false,
     };
     let signing_key = check_signature(parts, params, &input, &key.secret)?;
-    Ok(verified(auth.credential, key, kind, signing_key, &datetime, &auth.signature, security_token, false, signed_at))
+    Ok(verified(
+        auth.credential,
+        key,
+        kind,
+        signing_key,
+        &datetime,
+        &auth.signature,
+        security_token,
+        false,
+        signed_at,
+    ))
 }
 
 fn verify_presigned(
@@ -234,30 +266,52 @@ fn verify_presigned(
 ) -> Result<Verified, AuthError> {
     const REQUIRED: &str = "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, \
                             X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.";
-    let get = |name: &str| params.iter().find(|p| p.key_is(name)).and_then(QueryParam::value_str);
-    let (Some(algorithm), Some(credential), Some(signature), Some(date), Some(signed_headers), Some(expires)) = (
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|p| p.key_is(name))
+            .and_then(QueryParam::value_str)
+    };
+    let (
+        Some(algorithm),
+        Some(credential),
+        Some(signature),
+        Some(date),
+        Some(signed_headers),
+        Some(expires),
+    ) = (
         get("X-Amz-Algorithm"),
         get("X-Amz-Credential"),
         get("X-Amz-Signature"),
         get("X-Amz-Date"),
         get("X-Amz-SignedHeaders"),
         get("X-Amz-Expires"),
-    ) else {
+    )
+    else {
         return Err(AuthError::MalformedPresigned(REQUIRED.into()));
     };
     if algorithm != ALGORITHM {
-        return Err(AuthError::MalformedPresigned("X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"".into()));
+        return Err(AuthError::MalformedPresigned(
+            "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"".into(),
+        ));
     }
-    let credential = parse::parse_credential(credential)
-        .map_err(|detail| AuthError::MalformedPresigned(format!("Error parsing the X-Amz-Credential parameter; {detail}")))?;
+    let credential = parse::parse_credential(credential).map_err(|detail| {
+        AuthError::MalformedPresigned(format!(
+            "Error parsing the X-Amz-Credential parameter; {detail}"
+        ))
+    })?;
     let signed_at = time_fmt::parse_amz_datetime(date).ok_or_else(|| {
-        AuthError::MalformedPresigned("X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"".into())
+        AuthError::MalformedPresigned(
+            "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"".into(),
+        )
     })?;
     let expires_secs: i64 = expires
         .parse()
         .map_err(|_| AuthError::MalformedPresigned("X-Amz-Expires should be a number".into()))?;
     if expires_secs < 0 {
-        return Err(AuthError::MalformedPresigned("X-Amz-Expires must be non-negative".into()));
+        return Err(AuthError::MalformedPresigned(
+            "X-Amz-Expires must be non-negative".into(),
+        ));
     }
     if expires_secs > MAX_PRESIGNED_EXPIRES {
         return Err(AuthError::MalformedPresigned(
@@ -267,7 +321,9 @@ fn verify_presigned(
         ));
     }
     let signed_headers = parse::parse_signed_headers(signed_headers).ok_or_else(|| {
-        AuthError::MalformedPresigned(format!("Error parsing the X-Amz-SignedHeaders parameter \"{signed_headers}\""))
+        AuthError::MalformedPresigned(format!(
+            "Error parsing the X-Amz-SignedHeaders parameter \"{signed_headers}\""
+        ))
     })?;
     let datetime = time_fmt::amz_datetime(signed_at);
     if credential.date != datetime[..8] {
@@ -275,20 +331,33 @@ fn verify_presigned(
             "Invalid credential date. Date is not the same as X-Amz-Date.".into(),
         ));
     }
-    let key = keys.lookup(&credential.access_key).ok_or_else(|| AuthError::UnknownKey(credential.access_key.clone()))?;
+    let key = keys
+        .lookup(&credential.access_key)
+        .ok_or_else(|| AuthError::UnknownKey(credential.access_key.clone()))?;
     let expires_at = signed_at + Duration::seconds(expires_secs);
     if signed_at - now > MAX_CLOCK_SKEW {
-        return Err(AuthError::NotYetValid { request_time: signed_at, expires_at, server_time: now });
+        return Err(AuthError::NotYetValid {
+            request_time: signed_at,
+            expires_at,
+            server_time: now,
+        });
     }
     if now > expires_at {
-        return Err(AuthError::Expired { expires_secs, expires_at, server_time: now });
+        return Err(AuthError::Expired {
+            expires_secs,
+            expires_at,
+            server_time: now,
+        });
     }
     if credential.service == "s3" {
         let unsigned: Vec<String> = parts
             .headers
             .keys()
             .map(|name| name.as_str())
-            .filter(|name| name.starts_with("x-amz-") && !signed_headers.iter().any(|s| s.eq_ignore_ascii_case(name)))
+            .filter(|name| {
+                name.starts_with("x-amz-")
+                    && !signed_headers.iter().any(|s| s.eq_ignore_ascii_case(name))
+            })
             .map(str::to_string)
             .collect();
         if !unsigned.is_empty() {
@@ -296,7 +365,8 @@ fn verify_presigned(
         }
     }
     let content_sha256 = header_str(parts, "x-amz-content-sha256")?;
-    let (payload_hash, kind) = payload_hash(content_sha256, body_sha256, true, &credential.service)?;
+    let (payload_hash, kind) =
+        payload_hash(content_sha256, body_sha256, true, &credential.service)?;
     let security_token = get("X-Amz-Security-Token").map(str::to_string);
     let input = SignatureInput {
         credential: &credential,
@@ -307,7 +377,17 @@ fn verify_presigned(
         presigned: true,
     };
     let signing_key = check_signature(parts, params, &input, &key.secret)?;
-    Ok(verified(credential, key, kind, signing_key, &datetime, signature, security_token, true, signed_at))
+    Ok(verified(
+        credential,
+        key,
+        kind,
+        signing_key,
+        &datetime,
+        signature,
+        security_token,
+        true,
+        signed_at,
+    ))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -330,7 +410,13 @@ fn verified(
         PayloadKind::Streaming { trailer } => {
             // The signature verified, so it is 64 hex digits.
             let seed = decode_signature(signature).unwrap_or([0; 32]);
-            Payload::Streaming(ChunkVerifier::from_key(signing_key, datetime.to_string(), scope, seed, trailer))
+            Payload::Streaming(ChunkVerifier::from_key(
+                signing_key,
+                datetime.to_string(),
+                scope,
+                seed,
+                trailer,
+            ))
         }
     };
     Verified {
@@ -348,7 +434,11 @@ fn verified(
 /// The request time of header authentication: `X-Amz-Date`, else `Date`.
 fn header_time(parts: &Parts) -> Result<OffsetDateTime, AuthError> {
     if let Some(value) = parts.headers.get("x-amz-date") {
-        return value.to_str().ok().and_then(time_fmt::parse_amz_datetime).ok_or(AuthError::MissingDate);
+        return value
+            .to_str()
+            .ok()
+            .and_then(time_fmt::parse_amz_datetime)
+            .ok_or(AuthError::MissingDate);
     }
     parts
         .headers
@@ -383,7 +473,9 @@ fn payload_hash(
 ) -> Result<(String, PayloadKind), AuthError> {
     let Some(value) = content_sha256 else {
         return match body_sha256 {
-            Some(body) if !(presigned && service == "s3") => Ok((body.to_ascii_lowercase(), PayloadKind::Signed(None))),
+            Some(body) if !(presigned && service == "s3") => {
+                Ok((body.to_ascii_lowercase(), PayloadKind::Signed(None)))
+            }
             _ if presigned => Ok((UNSIGNED_PAYLOAD.to_string(), PayloadKind::Unsigned)),
             _ => Err(AuthError::MissingContentSha256),
         };
@@ -419,9 +511,19 @@ struct SignatureInput<'a> {
 
 /// Rebuilds the canonical request (each accepted variant of path and query) and checks the
 /// signature in constant time; returns the signing key for chunk verification.
-fn check_signature(parts: &Parts, params: &[QueryParam], input: &SignatureInput<'_>, secret: &str) -> Result<SigningKey, AuthError> {
+fn check_signature(
+    parts: &Parts,
+    params: &[QueryParam],
+    input: &SignatureInput<'_>,
+    secret: &str,
+) -> Result<SigningKey, AuthError> {
     let credential = input.credential;
-    let key = SigningKey::derive(secret, &credential.date, &credential.region, &credential.service);
+    let key = SigningKey::derive(
+        secret,
+        &credential.date,
+        &credential.region,
+        &credential.service,
+    );
     let scope = credential.scope();
     let path = parts.uri.path();
     let uris = if credential.service == "s3" {

@@ -31,7 +31,10 @@ pub struct Credential {
 impl Credential {
     /// `date/region/service/aws4_request`.
     pub fn scope(&self) -> String {
-        format!("{}/{}/{}/aws4_request", self.date, self.region, self.service)
+        format!(
+            "{}/{}/{}/aws4_request",
+            self.date, self.region, self.service
+        )
     }
 }
 
@@ -54,7 +57,9 @@ pub(crate) fn parse_credential(value: &str) -> Result<Credential, String> {
         ));
     }
     if terminal != "aws4_request" {
-        return Err(format!("incorrect terminal \"{terminal}\". This endpoint uses \"aws4_request\"."));
+        return Err(format!(
+            "incorrect terminal \"{terminal}\". This endpoint uses \"aws4_request\"."
+        ));
     }
     Ok(Credential {
         access_key: access_key.to_string(),
@@ -68,7 +73,9 @@ pub(crate) fn parse_credential(value: &str) -> Result<Credential, String> {
 pub(crate) fn parse_signed_headers(value: &str) -> Option<Vec<String>> {
     let names: Vec<String> = value.split(';').map(str::to_string).collect();
     let valid = names.iter().all(|n| {
-        !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        !n.is_empty()
+            && n.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
     });
     (valid && !names.is_empty()).then_some(names)
 }
@@ -92,13 +99,19 @@ pub fn parse_authorization_header(value: &str) -> Result<AuthorizationHeader, Au
     let mut signature = None;
     for component in rest.split(',').map(str::trim).filter(|c| !c.is_empty()) {
         let Some((name, val)) = component.split_once('=') else {
-            return Err(AuthError::Malformed(format!("the authorization component \"{component}\" is malformed.")));
+            return Err(AuthError::Malformed(format!(
+                "the authorization component \"{component}\" is malformed."
+            )));
         };
         let slot = match name.trim() {
             "Credential" => &mut credential,
             "SignedHeaders" => &mut signed_headers,
             "Signature" => &mut signature,
-            _ => return Err(AuthError::Malformed(format!("the authorization component \"{component}\" is malformed."))),
+            _ => {
+                return Err(AuthError::Malformed(format!(
+                    "the authorization component \"{component}\" is malformed."
+                )))
+            }
         };
         if slot.is_some() {
             return Err(AuthError::Malformed(format!(
@@ -118,17 +131,31 @@ pub fn parse_authorization_header(value: &str) -> Result<AuthorizationHeader, Au
     if signed_headers.is_none() {
         missing.push("SignedHeaders");
     }
-    let (Some(credential), Some(signed_headers), Some(signature)) = (credential, signed_headers, signature) else {
-        return Err(AuthError::IncompleteHeader { missing, header: value.to_string() });
+    let (Some(credential), Some(signed_headers), Some(signature)) =
+        (credential, signed_headers, signature)
+    else {
+        return Err(AuthError::IncompleteHeader {
+            missing,
+            header: value.to_string(),
+        });
     };
     let credential = parse_credential(credential).map_err(AuthError::Malformed)?;
     let signed_headers = parse_signed_headers(signed_headers).ok_or_else(|| {
-        AuthError::Malformed(format!("the SignedHeaders component \"{signed_headers}\" is malformed."))
+        AuthError::Malformed(format!(
+            "the SignedHeaders component \"{signed_headers}\" is malformed."
+        ))
     })?;
     if signature.is_empty() {
-        return Err(AuthError::IncompleteHeader { missing: vec!["Signature"], header: value.to_string() });
+        return Err(AuthError::IncompleteHeader {
+            missing: vec!["Signature"],
+            header: value.to_string(),
+        });
     }
-    Ok(AuthorizationHeader { credential, signed_headers, signature: signature.to_string() })
+    Ok(AuthorizationHeader {
+        credential,
+        signed_headers,
+        signature: signature.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -145,7 +172,10 @@ mod tests {
         assert_eq!(h.credential.access_key, "AKIAIOSFODNN7EXAMPLE");
         assert_eq!(h.credential.scope(), "20130524/us-east-1/s3/aws4_request");
         assert_eq!(h.signed_headers, vec!["host", "range", "x-amz-date"]);
-        assert_eq!(h.signature, "fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024");
+        assert_eq!(
+            h.signature,
+            "fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024"
+        );
         // No spaces after commas (Go SDK, curl --aws-sigv4).
         let h = parse_authorization_header("AWS4-HMAC-SHA256 Credential=a/20130524/r/s/aws4_request,SignedHeaders=host,Signature=00")
             .unwrap();
@@ -154,9 +184,17 @@ mod tests {
 
     #[test]
     fn rejects_other_schemes_and_junk() {
-        assert!(matches!(parse_authorization_header("AWS AKID:sig"), Err(AuthError::UnsupportedAlgorithm(s)) if s == "AWS"));
-        assert!(matches!(parse_authorization_header("AWS4-ECDSA-P256-SHA256 Credential=x"), Err(AuthError::UnsupportedAlgorithm(_))));
-        assert!(matches!(parse_authorization_header(""), Err(AuthError::UnsupportedAlgorithm(_))));
+        assert!(
+            matches!(parse_authorization_header("AWS AKID:sig"), Err(AuthError::UnsupportedAlgorithm(s)) if s == "AWS")
+        );
+        assert!(matches!(
+            parse_authorization_header("AWS4-ECDSA-P256-SHA256 Credential=x"),
+            Err(AuthError::UnsupportedAlgorithm(_))
+        ));
+        assert!(matches!(
+            parse_authorization_header(""),
+            Err(AuthError::UnsupportedAlgorithm(_))
+        ));
         assert!(matches!(
             parse_authorization_header("AWS4-HMAC-SHA256"),
             Err(AuthError::IncompleteHeader { missing, .. }) if missing == vec!["Credential", "Signature", "SignedHeaders"]

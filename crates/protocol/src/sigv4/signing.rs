@@ -32,7 +32,9 @@ impl SigningKey {
 
     /// Whether `provided` (raw bytes) is the signature of `string_to_sign`, in constant time.
     pub(crate) fn verify(&self, string_to_sign: &[u8], provided: &[u8; 32]) -> bool {
-        let Ok(mut mac) = HmacSha256::new_from_slice(&self.0) else { return false };
+        let Ok(mut mac) = HmacSha256::new_from_slice(&self.0) else {
+            return false;
+        };
         mac.update(string_to_sign);
         mac.verify_slice(provided).is_ok()
     }
@@ -46,7 +48,8 @@ impl std::fmt::Debug for SigningKey {
 
 fn hmac(key: &[u8], msg: &[u8]) -> [u8; 32] {
     // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = HmacSha256::new_from_slice(key).unwrap_or_else(|_| unreachable!("hmac takes any key length"));
+    let mut mac = HmacSha256::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("hmac takes any key length"));
     mac.update(msg);
     mac.finalize().into_bytes().into()
 }
@@ -73,7 +76,10 @@ pub(crate) fn is_sha256_hex(s: &str) -> bool {
 
 /// `AWS4-HMAC-SHA256\n<datetime>\n<scope>\n<hex sha256(canonical request)>`.
 pub(crate) fn string_to_sign(datetime: &str, scope: &str, canonical_request: &[u8]) -> String {
-    format!("{ALGORITHM}\n{datetime}\n{scope}\n{}", sha256_hex(canonical_request))
+    format!(
+        "{ALGORITHM}\n{datetime}\n{scope}\n{}",
+        sha256_hex(canonical_request)
+    )
 }
 
 #[cfg(test)]
@@ -83,8 +89,16 @@ mod tests {
     #[test]
     fn derives_the_documented_signing_key() {
         // AWS General Reference, "Examples of how to derive a signing key for Signature Version 4".
-        let key = SigningKey::derive("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20120215", "us-east-1", "iam");
-        assert_eq!(hex::encode(key.0), "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d");
+        let key = SigningKey::derive(
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            "20120215",
+            "us-east-1",
+            "iam",
+        );
+        assert_eq!(
+            hex::encode(key.0),
+            "f4780e2d9f65fa895f9c67b32ce1baf0b0d8a43505a000a1a9e090d414db404d"
+        );
     }
 
     #[test]
@@ -97,7 +111,10 @@ mod tests {
         assert!(!key.verify(b"hello", &other));
         assert!(!key.verify(b"hellp", &sig));
         assert_eq!(decode_signature(&hex::encode(sig)), Some(sig));
-        assert_eq!(decode_signature(&hex::encode(sig).to_uppercase()), Some(sig));
+        assert_eq!(
+            decode_signature(&hex::encode(sig).to_uppercase()),
+            Some(sig)
+        );
         assert_eq!(decode_signature("zz"), None);
         assert_eq!(decode_signature(&"g".repeat(64)), None);
     }

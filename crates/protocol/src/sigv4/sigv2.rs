@@ -26,12 +26,41 @@ use super::{KeyStore, Payload, Verified, MAX_CLOCK_SKEW};
 
 /// The query parameters botocore puts in the SigV2 canonical resource (`HmacV1Auth.QSAOfInterest`).
 const SUB_RESOURCES: &[&str] = &[
-    "accelerate", "acl", "cors", "defaultObjectAcl", "location", "logging", "partNumber", "policy",
-    "requestPayment", "torrent", "versioning", "versionId", "versions", "website", "uploads", "uploadId",
-    "response-content-type", "response-content-language", "response-expires", "response-cache-control",
-    "response-content-disposition", "response-content-encoding", "delete", "lifecycle", "tagging", "restore",
-    "storageClass", "notification", "replication", "analytics", "metrics", "inventory", "select",
-    "select-type", "object-lock",
+    "accelerate",
+    "acl",
+    "cors",
+    "defaultObjectAcl",
+    "location",
+    "logging",
+    "partNumber",
+    "policy",
+    "requestPayment",
+    "torrent",
+    "versioning",
+    "versionId",
+    "versions",
+    "website",
+    "uploads",
+    "uploadId",
+    "response-content-type",
+    "response-content-language",
+    "response-expires",
+    "response-cache-control",
+    "response-content-disposition",
+    "response-content-encoding",
+    "delete",
+    "lifecycle",
+    "tagging",
+    "restore",
+    "storageClass",
+    "notification",
+    "replication",
+    "analytics",
+    "metrics",
+    "inventory",
+    "select",
+    "select-type",
+    "object-lock",
 ];
 
 /// Region reported for SigV2 requests, which carry none.
@@ -45,25 +74,58 @@ pub(crate) fn verify_header(
     keys: &dyn KeyStore,
     now: OffsetDateTime,
 ) -> Result<Verified, AuthError> {
-    let invalid = || AuthError::Malformed("AWS authorization header is invalid.  Expected AwsAccessKeyId:signature".into());
+    let invalid = || {
+        AuthError::Malformed(
+            "AWS authorization header is invalid.  Expected AwsAccessKeyId:signature".into(),
+        )
+    };
     let rest = value.trim().strip_prefix("AWS ").ok_or_else(invalid)?;
     let (access_key, signature) = rest.trim().split_once(':').ok_or_else(invalid)?;
     if access_key.is_empty() || signature.is_empty() {
         return Err(invalid());
     }
-    let amz_date = parts.headers.get("x-amz-date").and_then(|v| v.to_str().ok());
-    let date_header = parts.headers.get(http::header::DATE).and_then(|v| v.to_str().ok());
+    let amz_date = parts
+        .headers
+        .get("x-amz-date")
+        .and_then(|v| v.to_str().ok());
+    let date_header = parts
+        .headers
+        .get(http::header::DATE)
+        .and_then(|v| v.to_str().ok());
     let signed_at = amz_date
         .or(date_header)
         .and_then(|d| time_fmt::parse_http_date(d).or_else(|| time_fmt::parse_amz_datetime(d)))
         .ok_or(AuthError::MissingDate)?;
-    let key = keys.lookup(access_key).ok_or_else(|| AuthError::UnknownKey(access_key.to_string()))?;
+    let key = keys
+        .lookup(access_key)
+        .ok_or_else(|| AuthError::UnknownKey(access_key.to_string()))?;
     if (now - signed_at).abs() > MAX_CLOCK_SKEW {
-        return Err(AuthError::Skewed { request_time: signed_at, server_time: now });
+        return Err(AuthError::Skewed {
+            request_time: signed_at,
+            server_time: now,
+        });
     }
-    let date_line = if amz_date.is_some() { "" } else { date_header.unwrap_or("").trim() };
-    check(parts, params, date_line, signature, access_key, &key.secret, false)?;
-    Ok(verified(access_key, key.account, header_token(parts), false, signed_at))
+    let date_line = if amz_date.is_some() {
+        ""
+    } else {
+        date_header.unwrap_or("").trim()
+    };
+    check(
+        parts,
+        params,
+        date_line,
+        signature,
+        access_key,
+        &key.secret,
+        false,
+    )?;
+    Ok(verified(
+        access_key,
+        key.account,
+        header_token(parts),
+        false,
+        signed_at,
+    ))
 }
 
 /// Verifies `?AWSAccessKeyId=..&Expires=..&Signature=..`.
@@ -73,30 +135,62 @@ pub(crate) fn verify_query(
     keys: &dyn KeyStore,
     now: OffsetDateTime,
 ) -> Result<Verified, AuthError> {
-    let get = |name: &str| params.iter().find(|p| p.key_is(name)).and_then(QueryParam::value_str);
-    let (Some(access_key), Some(signature), Some(expires)) = (get("AWSAccessKeyId"), get("Signature"), get("Expires")) else {
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|p| p.key_is(name))
+            .and_then(QueryParam::value_str)
+    };
+    let (Some(access_key), Some(signature), Some(expires)) =
+        (get("AWSAccessKeyId"), get("Signature"), get("Expires"))
+    else {
         return Err(AuthError::MalformedPresignedV2(
             "Query-string authentication requires the Signature, Expires and AWSAccessKeyId parameters".into(),
         ));
     };
-    let expires_epoch: i64 = expires
-        .trim()
-        .parse()
-        .map_err(|_| AuthError::MalformedPresignedV2(format!("Invalid date (should be seconds since epoch): {expires}")))?;
-    let expires_at = OffsetDateTime::from_unix_timestamp(expires_epoch)
-        .map_err(|_| AuthError::MalformedPresignedV2(format!("Invalid date (should be seconds since epoch): {expires}")))?;
-    let key = keys.lookup(access_key).ok_or_else(|| AuthError::UnknownKey(access_key.to_string()))?;
+    let expires_epoch: i64 = expires.trim().parse().map_err(|_| {
+        AuthError::MalformedPresignedV2(format!(
+            "Invalid date (should be seconds since epoch): {expires}"
+        ))
+    })?;
+    let expires_at = OffsetDateTime::from_unix_timestamp(expires_epoch).map_err(|_| {
+        AuthError::MalformedPresignedV2(format!(
+            "Invalid date (should be seconds since epoch): {expires}"
+        ))
+    })?;
+    let key = keys
+        .lookup(access_key)
+        .ok_or_else(|| AuthError::UnknownKey(access_key.to_string()))?;
     if now > expires_at {
-        return Err(AuthError::ExpiredV2 { expires_at, server_time: now });
+        return Err(AuthError::ExpiredV2 {
+            expires_at,
+            server_time: now,
+        });
     }
     // base64 has no spaces: a space here was a raw '+' read as form encoding.
     let signature = signature.replace(' ', "+");
-    check(parts, params, expires.trim(), &signature, access_key, &key.secret, true)?;
-    let token = get("x-amz-security-token").map(str::to_string).or_else(|| header_token(parts));
+    check(
+        parts,
+        params,
+        expires.trim(),
+        &signature,
+        access_key,
+        &key.secret,
+        true,
+    )?;
+    let token = get("x-amz-security-token")
+        .map(str::to_string)
+        .or_else(|| header_token(parts));
     Ok(verified(access_key, key.account, token, true, now))
 }
 
-fn verified(access_key: &str, account: String, security_token: Option<String>, presigned: bool, signed_at: OffsetDateTime) -> Verified {
+fn verified(
+    access_key: &str,
+    account: String,
+    security_token: Option<String>,
+    presigned: bool,
+    signed_at: OffsetDateTime,
+) -> Verified {
     Verified {
         access_key: access_key.to_string(),
         account,
@@ -110,7 +204,11 @@ fn verified(access_key: &str, account: String, security_token: Option<String>, p
 }
 
 fn header_token(parts: &Parts) -> Option<String> {
-    parts.headers.get("x-amz-security-token").and_then(|v| v.to_str().ok()).map(str::to_string)
+    parts
+        .headers
+        .get("x-amz-security-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 fn check(
@@ -122,7 +220,9 @@ fn check(
     secret: &str,
     presigned: bool,
 ) -> Result<(), AuthError> {
-    let provided = base64::engine::general_purpose::STANDARD.decode(signature.trim()).ok();
+    let provided = base64::engine::general_purpose::STANDARD
+        .decode(signature.trim())
+        .ok();
     let header_or_query = |name: &str| -> String {
         parts
             .headers
@@ -131,7 +231,12 @@ fn check(
             .map(|v| v.trim().to_string())
             .or_else(|| {
                 presigned
-                    .then(|| params.iter().find(|p| p.key == name.as_bytes()).and_then(QueryParam::value_str))
+                    .then(|| {
+                        params
+                            .iter()
+                            .find(|p| p.key == name.as_bytes())
+                            .and_then(QueryParam::value_str)
+                    })
                     .flatten()
                     .map(|v| v.trim().to_string())
             })
@@ -152,7 +257,8 @@ fn check(
     for path in canonical::s3_canonical_uris(parts.uri.path()) {
         let string_to_sign = format!("{prefix}{path}{resources}");
         if let Some(provided) = &provided {
-            let mut mac = Hmac::<Sha1>::new_from_slice(secret.as_bytes()).unwrap_or_else(|_| unreachable!("any key length"));
+            let mut mac = Hmac::<Sha1>::new_from_slice(secret.as_bytes())
+                .unwrap_or_else(|_| unreachable!("any key length"));
             mac.update(string_to_sign.as_bytes());
             if mac.verify_slice(provided).is_ok() {
                 return Ok(());
@@ -186,7 +292,9 @@ fn amz_headers(parts: &Parts, params: &[QueryParam], presigned: bool) -> Vec<(St
     }
     if presigned {
         for p in params {
-            let Ok(key) = std::str::from_utf8(&p.key) else { continue };
+            let Ok(key) = std::str::from_utf8(&p.key) else {
+                continue;
+            };
             let key = key.to_ascii_lowercase();
             if key.starts_with("x-amz-") && !out.iter().any(|(n, _)| *n == key) {
                 out.push((key, String::from_utf8_lossy(&p.value).trim().to_string()));
@@ -203,7 +311,13 @@ fn sub_resources(params: &[QueryParam]) -> String {
         .iter()
         .filter_map(|p| {
             let key = std::str::from_utf8(&p.key).ok()?;
-            SUB_RESOURCES.contains(&key).then(|| (key, p.has_value().then(|| String::from_utf8_lossy(&p.value).into_owned())))
+            SUB_RESOURCES.contains(&key).then(|| {
+                (
+                    key,
+                    p.has_value()
+                        .then(|| String::from_utf8_lossy(&p.value).into_owned()),
+                )
+            })
         })
         .collect();
     if picked.is_empty() {
@@ -229,8 +343,14 @@ mod tests {
     struct Keys;
     impl KeyStore for Keys {
         fn lookup(&self, access_key: &str) -> Option<super::super::KeyInfo> {
-            let secrets = HashMap::from([("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")]);
-            secrets.get(access_key).map(|s| super::super::KeyInfo { secret: s.to_string(), account: "123456789012".into() })
+            let secrets = HashMap::from([(
+                "AKIAIOSFODNN7EXAMPLE",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            )]);
+            secrets.get(access_key).map(|s| super::super::KeyInfo {
+                secret: s.to_string(),
+                account: "123456789012".into(),
+            })
         }
     }
 
@@ -252,7 +372,10 @@ mod tests {
             &[
                 ("host", "s3.us-west-1.amazonaws.com"),
                 ("date", "Tue, 27 Mar 2007 19:36:42 +0000"),
-                ("authorization", "AWS AKIAIOSFODNN7EXAMPLE:qgk2+6Sv9/oM7G3qLEjTH1a1l1g="),
+                (
+                    "authorization",
+                    "AWS AKIAIOSFODNN7EXAMPLE:qgk2+6Sv9/oM7G3qLEjTH1a1l1g=",
+                ),
             ],
         );
         let v = super::super::verify(&p, None, &Keys, datetime!(2007-03-27 19:40 UTC)).unwrap();
@@ -263,30 +386,52 @@ mod tests {
             "/awsexamplebucket1/photos/puppy.jpg",
             &[
                 ("date", "Tue, 27 Mar 2007 19:36:43 +0000"),
-                ("authorization", "AWS AKIAIOSFODNN7EXAMPLE:qgk2+6Sv9/oM7G3qLEjTH1a1l1g="),
+                (
+                    "authorization",
+                    "AWS AKIAIOSFODNN7EXAMPLE:qgk2+6Sv9/oM7G3qLEjTH1a1l1g=",
+                ),
             ],
         );
-        let err = super::super::verify(&p, None, &Keys, datetime!(2007-03-27 19:40 UTC)).unwrap_err();
-        let AuthError::BadSignature { string_to_sign, .. } = err else { panic!() };
-        assert_eq!(string_to_sign, "GET\n\n\nTue, 27 Mar 2007 19:36:43 +0000\n/awsexamplebucket1/photos/puppy.jpg");
+        let err =
+            super::super::verify(&p, None, &Keys, datetime!(2007-03-27 19:40 UTC)).unwrap_err();
+        let AuthError::BadSignature { string_to_sign, .. } = err else {
+            panic!()
+        };
+        assert_eq!(
+            string_to_sign,
+            "GET\n\n\nTue, 27 Mar 2007 19:36:43 +0000\n/awsexamplebucket1/photos/puppy.jpg"
+        );
     }
 
     #[test]
     fn sub_resources_are_picked_sorted_and_decoded() {
-        let params = canonical::parse_query("uploadId=a%2Fb&max-keys=3&acl&partNumber=2&x-id=GetObject");
+        let params =
+            canonical::parse_query("uploadId=a%2Fb&max-keys=3&acl&partNumber=2&x-id=GetObject");
         assert_eq!(sub_resources(&params), "?acl&partNumber=2&uploadId=a/b");
         assert_eq!(sub_resources(&canonical::parse_query("list-type=2")), "");
     }
 
     #[test]
     fn query_errors() {
-        let p = parts("GET", "/b/k?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=abc", &[]);
+        let p = parts(
+            "GET",
+            "/b/k?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=abc",
+            &[],
+        );
         let e = super::super::verify(&p, None, &Keys, datetime!(2020-01-01 0:00 UTC)).unwrap_err();
         assert!(matches!(e, AuthError::MalformedPresignedV2(_)));
-        let p = parts("GET", "/b/k?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=abc&Expires=1577836800", &[]);
-        let e = super::super::verify(&p, None, &Keys, datetime!(2020-01-01 0:00:01 UTC)).unwrap_err();
+        let p = parts(
+            "GET",
+            "/b/k?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=abc&Expires=1577836800",
+            &[],
+        );
+        let e =
+            super::super::verify(&p, None, &Keys, datetime!(2020-01-01 0:00:01 UTC)).unwrap_err();
         let aws = e.to_aws(crate::error::Protocol::RestXml, "s3");
-        assert_eq!((aws.code.as_str(), aws.message.as_str()), ("AccessDenied", "Request has expired"));
+        assert_eq!(
+            (aws.code.as_str(), aws.message.as_str()),
+            ("AccessDenied", "Request has expired")
+        );
         let e = super::super::verify(&p, None, &Keys, datetime!(2019-12-31 0:00 UTC)).unwrap_err();
         assert!(matches!(e, AuthError::BadSignature { .. }));
     }

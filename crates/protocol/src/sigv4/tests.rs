@@ -23,7 +23,13 @@ impl KeyStore for Keys {
 }
 
 fn keys(secret: &str) -> Keys {
-    Keys(HashMap::from([(AK.to_string(), KeyInfo { secret: secret.to_string(), account: "123456789012".to_string() })]))
+    Keys(HashMap::from([(
+        AK.to_string(),
+        KeyInfo {
+            secret: secret.to_string(),
+            account: "123456789012".to_string(),
+        },
+    )]))
 }
 
 fn parts(method: &str, uri: &str, headers: &[(&str, &str)]) -> Parts {
@@ -41,7 +47,11 @@ fn auth(scope: &str, signed: &str, sig: &str) -> String {
 /// "Example: GET Object" of "Signature Calculations for the Authorization Header: Transferring
 /// Payload in a Single Chunk".
 fn get_object(range: &str, sig: &str) -> Parts {
-    let authorization = auth("20130524/us-east-1/s3/aws4_request", "host;range;x-amz-content-sha256;x-amz-date", sig);
+    let authorization = auth(
+        "20130524/us-east-1/s3/aws4_request",
+        "host;range;x-amz-content-sha256;x-amz-date",
+        sig,
+    );
     parts(
         "GET",
         "/test.txt",
@@ -59,36 +69,88 @@ const GET_OBJECT_SIG: &str = "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd9
 
 #[test]
 fn aws_example_get_object() {
-    let v = verify(&get_object("bytes=0-9", GET_OBJECT_SIG), None, &keys(S3_SECRET), S3_TIME).unwrap();
+    let v = verify(
+        &get_object("bytes=0-9", GET_OBJECT_SIG),
+        None,
+        &keys(S3_SECRET),
+        S3_TIME,
+    )
+    .unwrap();
     assert_eq!(v.access_key, AK);
     assert_eq!(v.account, "123456789012");
     assert_eq!((v.region.as_str(), v.service.as_str()), ("us-east-1", "s3"));
     assert!(!v.presigned);
-    assert!(matches!(v.payload, Payload::Signed { expected_sha256: Some(ref h) } if h == EMPTY_SHA256));
+    assert!(
+        matches!(v.payload, Payload::Signed { expected_sha256: Some(ref h) } if h == EMPTY_SHA256)
+    );
     // The caller already hashed the (empty) body: nothing left to check.
-    let v = verify(&get_object("bytes=0-9", GET_OBJECT_SIG), Some(EMPTY_SHA256), &keys(S3_SECRET), S3_TIME).unwrap();
-    assert!(matches!(v.payload, Payload::Signed { expected_sha256: None }));
+    let v = verify(
+        &get_object("bytes=0-9", GET_OBJECT_SIG),
+        Some(EMPTY_SHA256),
+        &keys(S3_SECRET),
+        S3_TIME,
+    )
+    .unwrap();
+    assert!(matches!(
+        v.payload,
+        Payload::Signed {
+            expected_sha256: None
+        }
+    ));
 }
 
 #[test]
 fn tampering_fails_with_the_computed_strings() {
-    let err = verify(&get_object("bytes=1-9", GET_OBJECT_SIG), None, &keys(S3_SECRET), S3_TIME).unwrap_err();
-    let AuthError::BadSignature { canonical_request, string_to_sign, .. } = &err else { panic!("{err:?}") };
-    assert!(canonical_request.starts_with("GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=1-9\n"));
-    assert!(string_to_sign.starts_with("AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"));
-    assert_eq!(err.to_aws(Protocol::RestXml, "s3").code, "SignatureDoesNotMatch");
+    let err = verify(
+        &get_object("bytes=1-9", GET_OBJECT_SIG),
+        None,
+        &keys(S3_SECRET),
+        S3_TIME,
+    )
+    .unwrap_err();
+    let AuthError::BadSignature {
+        canonical_request,
+        string_to_sign,
+        ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert!(canonical_request
+        .starts_with("GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=1-9\n"));
+    assert!(string_to_sign
+        .starts_with("AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"));
+    assert_eq!(
+        err.to_aws(Protocol::RestXml, "s3").code,
+        "SignatureDoesNotMatch"
+    );
     // Wrong secret; signature of the wrong length; a body that hashes differently.
     assert!(matches!(
-        verify(&get_object("bytes=0-9", GET_OBJECT_SIG), None, &keys("other"), S3_TIME),
+        verify(
+            &get_object("bytes=0-9", GET_OBJECT_SIG),
+            None,
+            &keys("other"),
+            S3_TIME
+        ),
         Err(AuthError::BadSignature { .. })
     ));
     assert!(matches!(
-        verify(&get_object("bytes=0-9", &GET_OBJECT_SIG[..63]), None, &keys(S3_SECRET), S3_TIME),
+        verify(
+            &get_object("bytes=0-9", &GET_OBJECT_SIG[..63]),
+            None,
+            &keys(S3_SECRET),
+            S3_TIME
+        ),
         Err(AuthError::BadSignature { .. })
     ));
     let other = "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072";
     assert!(matches!(
-        verify(&get_object("bytes=0-9", GET_OBJECT_SIG), Some(other), &keys(S3_SECRET), S3_TIME),
+        verify(
+            &get_object("bytes=0-9", GET_OBJECT_SIG),
+            Some(other),
+            &keys(S3_SECRET),
+            S3_TIME
+        ),
         Err(AuthError::ContentSha256Mismatch { .. })
     ));
 }
@@ -96,14 +158,43 @@ fn tampering_fails_with_the_computed_strings() {
 #[test]
 fn unknown_key_and_missing_auth() {
     let empty = Keys(HashMap::new());
-    assert_eq!(verify(&get_object("bytes=0-9", GET_OBJECT_SIG), None, &empty, S3_TIME).unwrap_err(), AuthError::UnknownKey(AK.into()));
-    let p = parts("GET", "/test.txt", &[("host", "examplebucket.s3.amazonaws.com")]);
-    assert_eq!(verify(&p, None, &keys(S3_SECRET), S3_TIME).unwrap_err(), AuthError::Missing);
+    assert_eq!(
+        verify(
+            &get_object("bytes=0-9", GET_OBJECT_SIG),
+            None,
+            &empty,
+            S3_TIME
+        )
+        .unwrap_err(),
+        AuthError::UnknownKey(AK.into())
+    );
+    let p = parts(
+        "GET",
+        "/test.txt",
+        &[("host", "examplebucket.s3.amazonaws.com")],
+    );
+    assert_eq!(
+        verify(&p, None, &keys(S3_SECRET), S3_TIME).unwrap_err(),
+        AuthError::Missing
+    );
     let p = parts("GET", "/test.txt", &[("authorization", "Bearer abc")]);
-    assert!(matches!(verify(&p, None, &keys(S3_SECRET), S3_TIME), Err(AuthError::UnsupportedAlgorithm(_))));
+    assert!(matches!(
+        verify(&p, None, &keys(S3_SECRET), S3_TIME),
+        Err(AuthError::UnsupportedAlgorithm(_))
+    ));
     // SigV2 header without a date.
-    let p = parts("GET", "/test.txt", &[("authorization", "AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=")]);
-    assert_eq!(verify(&p, None, &keys(S3_SECRET), S3_TIME).unwrap_err(), AuthError::MissingDate);
+    let p = parts(
+        "GET",
+        "/test.txt",
+        &[(
+            "authorization",
+            "AWS AKIAIOSFODNN7EXAMPLE:frJIUN8DYpKDtOLCwo//yllqDzg=",
+        )],
+    );
+    assert_eq!(
+        verify(&p, None, &keys(S3_SECRET), S3_TIME).unwrap_err(),
+        AuthError::MissingDate
+    );
 }
 
 #[test]
@@ -112,11 +203,23 @@ fn clock_skew_is_fifteen_minutes() {
     let k = keys(S3_SECRET);
     assert!(verify(&p, None, &k, S3_TIME + Duration::minutes(15)).is_ok());
     assert!(verify(&p, None, &k, S3_TIME - Duration::minutes(15)).is_ok());
-    let err = verify(&p, None, &k, S3_TIME + Duration::minutes(15) + Duration::seconds(1)).unwrap_err();
+    let err = verify(
+        &p,
+        None,
+        &k,
+        S3_TIME + Duration::minutes(15) + Duration::seconds(1),
+    )
+    .unwrap_err();
     assert!(matches!(err, AuthError::Skewed { .. }));
     let e = err.to_aws(Protocol::RestXml, "s3");
-    assert_eq!((e.code.as_str(), e.status.as_u16()), ("RequestTimeTooSkewed", 403));
-    assert!(matches!(verify(&p, None, &k, S3_TIME - Duration::minutes(16)), Err(AuthError::Skewed { .. })));
+    assert_eq!(
+        (e.code.as_str(), e.status.as_u16()),
+        ("RequestTimeTooSkewed", 403)
+    );
+    assert!(matches!(
+        verify(&p, None, &k, S3_TIME - Duration::minutes(16)),
+        Err(AuthError::Skewed { .. })
+    ));
 }
 
 #[test]
@@ -148,10 +251,20 @@ fn aws_example_put_object_with_date_header() {
 fn aws_example_bucket_subresources() {
     // "Example: GET Bucket Lifecycle" and "Example: Get Bucket (List Objects)".
     for (uri, sig) in [
-        ("/?lifecycle", "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543"),
-        ("/?max-keys=2&prefix=J", "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7"),
+        (
+            "/?lifecycle",
+            "fea454ca298b7da1c68078a5d1bdbfbbe0d65c699e0f91ac7a200a0136783543",
+        ),
+        (
+            "/?max-keys=2&prefix=J",
+            "34b48302e7b5fa45bde8084f4b7868a86f0a534bc59db6670ed5711ef69dc6f7",
+        ),
     ] {
-        let authorization = auth("20130524/us-east-1/s3/aws4_request", "host;x-amz-content-sha256;x-amz-date", sig);
+        let authorization = auth(
+            "20130524/us-east-1/s3/aws4_request",
+            "host;x-amz-content-sha256;x-amz-date",
+            sig,
+        );
         let p = parts(
             "GET",
             uri,
@@ -170,31 +283,82 @@ const PRESIGNED: &str = "/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Creden
 
 #[test]
 fn aws_example_presigned_get() {
-    let p = parts("GET", PRESIGNED, &[("host", "examplebucket.s3.amazonaws.com")]);
+    let p = parts(
+        "GET",
+        PRESIGNED,
+        &[("host", "examplebucket.s3.amazonaws.com")],
+    );
     let k = keys(S3_SECRET);
     let v = verify(&p, None, &k, S3_TIME + Duration::hours(1)).unwrap();
     assert!(v.presigned);
     assert!(matches!(v.payload, Payload::Unsigned));
     let scope = credential_scope(&p).unwrap();
-    assert_eq!((scope.access_key.as_str(), scope.service.as_str(), scope.region.as_str()), (AK, "s3", "us-east-1"));
+    assert_eq!(
+        (
+            scope.access_key.as_str(),
+            scope.service.as_str(),
+            scope.region.as_str()
+        ),
+        (AK, "s3", "us-east-1")
+    );
     // Expiry: valid through X-Amz-Date + 86400 s, then "Request has expired".
     assert!(verify(&p, None, &k, S3_TIME + Duration::seconds(86400)).is_ok());
     let err = verify(&p, None, &k, S3_TIME + Duration::seconds(86401)).unwrap_err();
     let e = err.to_aws(Protocol::RestXml, "s3");
-    assert_eq!((e.code.as_str(), e.message.as_str(), e.status.as_u16()), ("AccessDenied", "Request has expired", 403));
+    assert_eq!(
+        (e.code.as_str(), e.message.as_str(), e.status.as_u16()),
+        ("AccessDenied", "Request has expired", 403)
+    );
     // Far in the future: not valid yet.
-    assert!(matches!(verify(&p, None, &k, S3_TIME - Duration::hours(1)), Err(AuthError::NotYetValid { .. })));
+    assert!(matches!(
+        verify(&p, None, &k, S3_TIME - Duration::hours(1)),
+        Err(AuthError::NotYetValid { .. })
+    ));
     // Changing the signature or another parameter breaks it.
-    let p2 = parts("GET", &PRESIGNED.replace("aeeed9", "beeed9"), &[("host", "examplebucket.s3.amazonaws.com")]);
-    assert!(matches!(verify(&p2, None, &k, S3_TIME), Err(AuthError::BadSignature { .. })));
-    let p2 = parts("GET", &format!("{PRESIGNED}&x-id=GetObject"), &[("host", "examplebucket.s3.amazonaws.com")]);
-    assert!(matches!(verify(&p2, None, &k, S3_TIME), Err(AuthError::BadSignature { .. })));
+    let p2 = parts(
+        "GET",
+        &PRESIGNED.replace("aeeed9", "beeed9"),
+        &[("host", "examplebucket.s3.amazonaws.com")],
+    );
+    assert!(matches!(
+        verify(&p2, None, &k, S3_TIME),
+        Err(AuthError::BadSignature { .. })
+    ));
+    let p2 = parts(
+        "GET",
+        &format!("{PRESIGNED}&x-id=GetObject"),
+        &[("host", "examplebucket.s3.amazonaws.com")],
+    );
+    assert!(matches!(
+        verify(&p2, None, &k, S3_TIME),
+        Err(AuthError::BadSignature { .. })
+    ));
     // An unsigned x-amz-* header is refused.
-    let p2 = parts("GET", PRESIGNED, &[("host", "examplebucket.s3.amazonaws.com"), ("x-amz-acl", "public-read")]);
-    assert_eq!(verify(&p2, None, &k, S3_TIME).unwrap_err(), AuthError::HeadersNotSigned(vec!["x-amz-acl".into()]));
+    let p2 = parts(
+        "GET",
+        PRESIGNED,
+        &[
+            ("host", "examplebucket.s3.amazonaws.com"),
+            ("x-amz-acl", "public-read"),
+        ],
+    );
+    assert_eq!(
+        verify(&p2, None, &k, S3_TIME).unwrap_err(),
+        AuthError::HeadersNotSigned(vec!["x-amz-acl".into()])
+    );
     // Both mechanisms at once.
-    let p2 = parts("GET", PRESIGNED, &[("host", "examplebucket.s3.amazonaws.com"), ("authorization", "AWS4-HMAC-SHA256 x")]);
-    assert_eq!(verify(&p2, None, &k, S3_TIME).unwrap_err(), AuthError::MultipleAuth);
+    let p2 = parts(
+        "GET",
+        PRESIGNED,
+        &[
+            ("host", "examplebucket.s3.amazonaws.com"),
+            ("authorization", "AWS4-HMAC-SHA256 x"),
+        ],
+    );
+    assert_eq!(
+        verify(&p2, None, &k, S3_TIME).unwrap_err(),
+        AuthError::MultipleAuth
+    );
 }
 
 #[test]
@@ -202,7 +366,9 @@ fn presigned_parameter_errors_use_s3_messages() {
     let k = keys(S3_SECRET);
     let check = |uri: String, message: &str| {
         let p = parts("GET", &uri, &[("host", "examplebucket.s3.amazonaws.com")]);
-        let e = verify(&p, None, &k, S3_TIME).unwrap_err().to_aws(Protocol::RestXml, "s3");
+        let e = verify(&p, None, &k, S3_TIME)
+            .unwrap_err()
+            .to_aws(Protocol::RestXml, "s3");
         assert_eq!(e.code, "AuthorizationQueryParametersError", "{uri}");
         assert_eq!(e.message, message, "{uri}");
         assert_eq!(e.status.as_u16(), 400);
@@ -211,14 +377,23 @@ fn presigned_parameter_errors_use_s3_messages() {
         PRESIGNED.replace("X-Amz-Expires=86400", "X-Amz-Expires=604801"),
         "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds",
     );
-    check(PRESIGNED.replace("X-Amz-Expires=86400", "X-Amz-Expires=-1"), "X-Amz-Expires must be non-negative");
-    check(PRESIGNED.replace("X-Amz-Expires=86400", "X-Amz-Expires=soon"), "X-Amz-Expires should be a number");
+    check(
+        PRESIGNED.replace("X-Amz-Expires=86400", "X-Amz-Expires=-1"),
+        "X-Amz-Expires must be non-negative",
+    );
+    check(
+        PRESIGNED.replace("X-Amz-Expires=86400", "X-Amz-Expires=soon"),
+        "X-Amz-Expires should be a number",
+    );
     check(
         PRESIGNED.replace("&X-Amz-SignedHeaders=host", ""),
         "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, X-Amz-Signature, \
          X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.",
     );
-    check(PRESIGNED.replace("AWS4-HMAC-SHA256", "AWS4-HMAC-SHA1"), "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"");
+    check(
+        PRESIGNED.replace("AWS4-HMAC-SHA256", "AWS4-HMAC-SHA1"),
+        "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"",
+    );
     check(
         PRESIGNED.replace("X-Amz-Date=20130524T000000Z", "X-Amz-Date=2013-05-24"),
         "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"",
@@ -247,7 +422,9 @@ fn aws_example_chunked_put_seed_then_body() {
         ],
     );
     let v = verify(&p, None, &keys(S3_SECRET), S3_TIME).unwrap();
-    let Payload::Streaming(verifier) = &v.payload else { panic!("{:?}", v.payload) };
+    let Payload::Streaming(verifier) = &v.payload else {
+        panic!("{:?}", v.payload)
+    };
     assert!(!verifier.expects_trailer());
     let mut decoder = v.payload.chunked_decoder().unwrap();
     let mut body = Vec::new();
@@ -259,7 +436,12 @@ fn aws_example_chunked_put_seed_then_body() {
     assert_eq!(body.len(), 66824);
     let mut total = 0;
     for piece in body.chunks(1000) {
-        total += decoder.feed(piece).unwrap().iter().map(|b| b.len()).sum::<usize>();
+        total += decoder
+            .feed(piece)
+            .unwrap()
+            .iter()
+            .map(|b| b.len())
+            .sum::<usize>();
     }
     assert_eq!(total, 66560);
     assert_eq!(decoder.decoded_len(), 66560);
@@ -289,9 +471,14 @@ fn aws_example_chunked_put_with_trailer_seed() {
         ],
     );
     let v = verify(&p, None, &keys(S3_SECRET), S3_TIME).unwrap();
-    let Payload::Streaming(verifier) = &v.payload else { panic!("{:?}", v.payload) };
+    let Payload::Streaming(verifier) = &v.payload else {
+        panic!("{:?}", v.payload)
+    };
     assert!(verifier.expects_trailer());
-    assert_eq!(verifier.seed_signature(), "106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3b74544bfeb8e");
+    assert_eq!(
+        verifier.seed_signature(),
+        "106e2a8a18243abcf37539882f36619c00e2dfc72633413f02d3b74544bfeb8e"
+    );
 }
 
 #[test]
@@ -306,7 +493,10 @@ fn aws_general_reference_iam_example() {
         "/?Action=ListUsers&Version=2010-05-08",
         &[
             ("host", "iam.amazonaws.com"),
-            ("content-type", "application/x-www-form-urlencoded; charset=utf-8"),
+            (
+                "content-type",
+                "application/x-www-form-urlencoded; charset=utf-8",
+            ),
             ("x-amz-date", "20150830T123600Z"),
             ("authorization", &authorization),
         ],
@@ -314,21 +504,34 @@ fn aws_general_reference_iam_example() {
     let k = keys("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
     let v = verify(&p, Some(EMPTY_SHA256), &k, datetime!(2015-08-30 12:40 UTC)).unwrap();
     assert_eq!(v.service, "iam");
-    assert!(matches!(v.payload, Payload::Signed { expected_sha256: None }));
+    assert!(matches!(
+        v.payload,
+        Payload::Signed {
+            expected_sha256: None
+        }
+    ));
     // Without a body hash there is nothing to put in the canonical request.
-    assert_eq!(verify(&p, None, &k, datetime!(2015-08-30 12:40 UTC)).unwrap_err(), AuthError::MissingContentSha256);
+    assert_eq!(
+        verify(&p, None, &k, datetime!(2015-08-30 12:40 UTC)).unwrap_err(),
+        AuthError::MissingContentSha256
+    );
     // JSON services see their own codes.
     let err = verify(&p, Some(EMPTY_SHA256), &k, datetime!(2015-08-30 13:40 UTC)).unwrap_err();
     let e = err.to_aws(Protocol::Query, "iam");
     assert_eq!(e.code, "SignatureDoesNotMatch");
-    assert!(e.message.starts_with("Signature expired: 20150830T123600Z is now earlier than 20150830T132500Z"));
+    assert!(e
+        .message
+        .starts_with("Signature expired: 20150830T123600Z is now earlier than 20150830T132500Z"));
 }
 
 #[test]
 fn header_form_errors() {
     let k = keys(S3_SECRET);
     let with_auth = |value: &str, date: Option<&str>| {
-        let mut h = vec![("host", "examplebucket.s3.amazonaws.com"), ("authorization", value)];
+        let mut h = vec![
+            ("host", "examplebucket.s3.amazonaws.com"),
+            ("authorization", value),
+        ];
         if let Some(d) = date {
             h.push(("x-amz-date", d));
         }
@@ -340,12 +543,18 @@ fn header_form_errors() {
     let e = with_auth(&good, Some("20130525T000000Z")).to_aws(Protocol::RestXml, "s3");
     assert_eq!(e.code, "AuthorizationHeaderMalformed");
     assert_eq!(e.message, "The authorization header is malformed; Invalid credential date. Date is not the same as X-Amz-Date.");
-    let e = with_auth("AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request", Some("20130524T000000Z"))
-        .to_aws(Protocol::AwsJson { version_1_1: true }, "rekognition");
+    let e = with_auth(
+        "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request",
+        Some("20130524T000000Z"),
+    )
+    .to_aws(Protocol::AwsJson { version_1_1: true }, "rekognition");
     assert_eq!(e.code, "IncompleteSignatureException");
     assert!(e.message.starts_with("Authorization header requires 'Signature' parameter. Authorization header requires 'SignedHeaders' parameter."));
-    let e = with_auth("AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request", Some("20130524T000000Z"))
-        .to_aws(Protocol::RestXml, "s3");
+    let e = with_auth(
+        "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request",
+        Some("20130524T000000Z"),
+    )
+    .to_aws(Protocol::RestXml, "s3");
     assert_eq!(e.code, "AuthorizationHeaderMalformed");
 }
 
@@ -353,7 +562,11 @@ fn header_form_errors() {
 fn content_sha256_values() {
     let k = keys(S3_SECRET);
     let p = |value: &str| {
-        let authorization = auth("20130524/us-east-1/s3/aws4_request", "host;x-amz-content-sha256;x-amz-date", GET_OBJECT_SIG);
+        let authorization = auth(
+            "20130524/us-east-1/s3/aws4_request",
+            "host;x-amz-content-sha256;x-amz-date",
+            GET_OBJECT_SIG,
+        );
         parts(
             "PUT",
             "/b/k",
@@ -369,8 +582,19 @@ fn content_sha256_values() {
     assert_eq!(e, AuthError::InvalidContentSha256("not-a-hash".into()));
     assert_eq!(e.to_aws(Protocol::RestXml, "s3").code, "InvalidArgument");
     // Sentinels are accepted as far as the signature (which is wrong here).
-    for v in [UNSIGNED_PAYLOAD, STREAMING_PAYLOAD, STREAMING_PAYLOAD_TRAILER, STREAMING_UNSIGNED_PAYLOAD_TRAILER] {
-        assert!(matches!(verify(&p(v), None, &k, S3_TIME), Err(AuthError::BadSignature { .. })), "{v}");
+    for v in [
+        UNSIGNED_PAYLOAD,
+        STREAMING_PAYLOAD,
+        STREAMING_PAYLOAD_TRAILER,
+        STREAMING_UNSIGNED_PAYLOAD_TRAILER,
+    ] {
+        assert!(
+            matches!(
+                verify(&p(v), None, &k, S3_TIME),
+                Err(AuthError::BadSignature { .. })
+            ),
+            "{v}"
+        );
     }
 }
 
@@ -378,7 +602,15 @@ fn content_sha256_values() {
 fn credential_scope_for_routing() {
     let p = get_object("bytes=0-9", "00");
     let scope = credential_scope(&p).unwrap();
-    assert_eq!(scope, CredentialScope { access_key: AK.into(), date: "20130524".into(), region: "us-east-1".into(), service: "s3".into() });
+    assert_eq!(
+        scope,
+        CredentialScope {
+            access_key: AK.into(),
+            date: "20130524".into(),
+            region: "us-east-1".into(),
+            service: "s3".into()
+        }
+    );
     assert!(credential_scope(&parts("GET", "/", &[])).is_none());
     assert!(credential_scope(&parts("GET", "/?X-Amz-Credential=junk", &[])).is_none());
     assert!(credential_scope(&parts("GET", "/", &[("authorization", "Bearer x")])).is_none());

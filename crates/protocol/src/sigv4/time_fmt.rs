@@ -11,7 +11,9 @@ pub(crate) fn parse_amz_datetime(s: &str) -> Option<OffsetDateTime> {
         return None;
     }
     let format = format_description!("[year][month][day]T[hour][minute][second]Z");
-    PrimitiveDateTime::parse(s, format).ok().map(PrimitiveDateTime::assume_utc)
+    PrimitiveDateTime::parse(s, format)
+        .ok()
+        .map(PrimitiveDateTime::assume_utc)
 }
 
 /// Formats as `YYYYMMDDTHHMMSSZ` (UTC).
@@ -32,7 +34,9 @@ pub(crate) fn amz_datetime(t: OffsetDateTime) -> String {
 pub(crate) fn parse_http_date(s: &str) -> Option<OffsetDateTime> {
     let s = s.trim();
     if let Some(body) = s.strip_suffix(" GMT").or_else(|| s.strip_suffix(" UTC")) {
-        let format = format_description!("[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second]");
+        let format = format_description!(
+            "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second]"
+        );
         if let Ok(t) = PrimitiveDateTime::parse(body, format) {
             return Some(t.assume_utc());
         }
@@ -50,15 +54,28 @@ mod tests {
         let t = parse_amz_datetime("20130524T000000Z").unwrap();
         assert_eq!(t, datetime!(2013-05-24 0:00 UTC));
         assert_eq!(amz_datetime(t), "20130524T000000Z");
-        for bad in ["", "20130524T000000", "20130524T000000Y", "2013-05-24T00:00:00Z", "20131324T000000Z", "2013052é000000Z"] {
+        for bad in [
+            "",
+            "20130524T000000",
+            "20130524T000000Y",
+            "2013-05-24T00:00:00Z",
+            "20131324T000000Z",
+            "2013052é000000Z",
+        ] {
             assert!(parse_amz_datetime(bad).is_none(), "{bad}");
         }
     }
 
     #[test]
     fn http_dates() {
-        assert_eq!(parse_http_date("Fri, 24 May 2013 00:00:00 GMT"), Some(datetime!(2013-05-24 0:00 UTC)));
-        assert_eq!(parse_http_date("Tue, 27 Mar 2007 19:36:42 +0000"), Some(datetime!(2007-03-27 19:36:42 UTC)));
+        assert_eq!(
+            parse_http_date("Fri, 24 May 2013 00:00:00 GMT"),
+            Some(datetime!(2013-05-24 0:00 UTC))
+        );
+        assert_eq!(
+            parse_http_date("Tue, 27 Mar 2007 19:36:42 +0000"),
+            Some(datetime!(2007-03-27 19:36:42 UTC))
+        );
         assert_eq!(parse_http_date("yesterday"), None);
     }
 }
