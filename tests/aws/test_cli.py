@@ -6,6 +6,7 @@ import os
 import subprocess
 
 import pytest
+import requests
 
 from awsutil import MiB, sha256_file, unique_name
 from harness import hearth_bin, parse_exports
@@ -106,3 +107,21 @@ def test_cli_s3_sync_round_trip(hearth, tmp_path):
     aws(hearth, "s3", "sync", "--delete", str(src), f"s3://{bucket}/tree")
     listing = aws(hearth, "s3", "ls", "--recursive", f"s3://{bucket}/tree").stdout
     assert "tree/a.txt" not in listing and "tree/nested/b.bin" in listing
+
+
+def test_cli_presign_and_s3api(hearth, tmp_path):
+    bucket = unique_name()
+    aws(hearth, "s3api", "create-bucket", "--bucket", bucket)
+    body = tmp_path / "body.txt"
+    body.write_text("via s3api\n")
+    put = json.loads(
+        aws(hearth, "s3api", "put-object", "--bucket", bucket, "--key", "k.txt",
+            "--body", str(body), "--content-type", "text/plain").stdout
+    )
+    head = json.loads(aws(hearth, "s3api", "head-object", "--bucket", bucket, "--key", "k.txt").stdout)
+    assert head["ETag"] == put["ETag"]
+    assert head["ContentType"] == "text/plain"
+    url = aws(hearth, "s3", "presign", f"s3://{bucket}/k.txt", "--expires-in", "300").stdout.strip()
+    resp = requests.get(url, timeout=30)
+    assert resp.status_code == 200, resp.text
+    assert resp.text == "via s3api\n"
