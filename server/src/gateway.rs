@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::response::IntoResponse;
 use bytes::Bytes;
 use hearth_protocol::dispatch::{self, BufferedRequest, Handler};
-use hearth_protocol::sigv4::{self, AuthError};
+use hearth_protocol::sigv4;
 use hearth_protocol::{new_request_id, AwsError, Protocol, RequestContext};
 use hearth_runtime::metrics::{MetricDatum, Metrics, Unit};
 use hearth_runtime::{Clock, Scope};
@@ -109,10 +109,18 @@ fn virtual_host_to_path(parts: &mut http::request::Parts) {
     }
 }
 
-/// The protocol to answer an unauthenticated or unknown-service request in.
-fn guess_protocol(parts: &http::request::Parts) -> Protocol {
+/// The protocol to answer an unauthenticated or unknown-service request in: by the signing
+/// name when botocore's model for it is known, else by the request's shape.
+fn guess_protocol(signing_name: Option<&str>, parts: &http::request::Parts) -> Protocol {
+    match signing_name {
+        Some("lex") => return Protocol::RestJson,
+        Some("sns" | "sts" | "sqs") => return Protocol::Query,
+        _ => {}
+    }
     if parts.headers.contains_key("x-amz-target") {
         Protocol::AwsJson { version_1_1: true }
+    } else if parts.headers.get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with("application/json")) {
+        Protocol::RestJson
     } else {
         Protocol::Query
     }
@@ -122,7 +130,7 @@ async fn buffered(gw: &Gateway, request_id: &str, service: Option<&str>, parts: 
     let head = parts.method == http::Method::HEAD;
     let candidates = service.and_then(|s| gw.services.get_key_value(s));
     let name = candidates.map(|(k, _)| *k).unwrap_or("unknown");
-    let protocol = candidates.and_then(|(_, v)| v.first()).map(|h| h.model().protocol).unwrap_or_else(|| guess_protocol(&parts));
+    let protocol = candidates.and_then(|(_, v)| v.first()).map(|h| h.model().protocol).unwrap_or_else(|| guess_protocol(service, &parts));
     let fail = |e: AwsError| (dispatch::Reply::error(&e, protocol, request_id, head, None), None, name);
     let body: Bytes = match http_body_util::Limited::new(body, MAX_BUFFERED_BODY).collect().await {
         Ok(b) => b.to_bytes(),
@@ -134,9 +142,7 @@ async fn buffered(gw: &Gateway, request_id: &str, service: Option<&str>, parts: 
         Err(e) => return fail(e.to_aws(protocol, service.unwrap_or(""))),
     };
     let Some((_, handlers)) = candidates else {
-        let e = AuthError::Missing.to_aws(protocol, service.unwrap_or(""));
-        let e = AwsError { message: format!("Hearth does not serve the '{}' service", service.unwrap_or("")), ..e };
-        return fail(e);
+        return fail(AwsError::new("NotImplemented", format!("Hearth does not implement the '{}' service yet.", service.unwrap_or("")), 501));
     };
     let req = BufferedRequest { parts: &parts, body: &body };
     let handler = handlers.iter().find(|h| dispatch::matches(h.model(), &req)).unwrap_or(&handlers[0]);

@@ -6,6 +6,7 @@
 mod gateway;
 mod keys;
 mod serve;
+mod services;
 
 use clap::{Parser, Subcommand};
 use hearth_config::{Config, Overrides};

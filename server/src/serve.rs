@@ -8,7 +8,7 @@ use hearth_protocol::dispatch::Handler;
 use hearth_runtime::blob::BlobStore;
 use hearth_runtime::jobs::JobQueue;
 use hearth_runtime::metrics::Metrics;
-use hearth_runtime::{Clock, MetaStore, SystemClock};
+use hearth_runtime::{Clock, MetaStore, Runtime, SystemClock};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,16 +29,30 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let blobs = BlobStore::open(config.data_dir.join("blobs")).await?;
     let metrics = Metrics::open(&meta, clock.clone()).await?;
     let jobs = JobQueue::open(&meta, clock.clone()).await?;
-    let workers = jobs.run_workers(config.jobs.workers as usize);
 
     let mut keys = vec![default_key];
     keys.extend(config.account_keys());
+    let rt = Runtime {
+        meta: meta.clone(),
+        blobs: blobs.clone(),
+        jobs: jobs.clone(),
+        metrics: metrics.clone(),
+        clock: clock.clone(),
+        data_dir: config.data_dir.clone(),
+        models_dir: config.models_dir(),
+    };
+    let s3 = hearth_s3::S3::new(meta.clone(), blobs, clock.clone());
     let mut services: HashMap<&'static str, Vec<Arc<dyn Handler>>> = HashMap::new();
-    services.entry("sts").or_default().push(Arc::new(hearth_sts::Sts));
+    for (signing_name, handler) in crate::services::build(&rt, &s3).await? {
+        services.entry(signing_name).or_default().push(handler);
+    }
+
+    // Workers start once every service has registered its job kinds.
+    let workers = jobs.run_workers(config.jobs.workers as usize);
 
     let gateway = Arc::new(Gateway {
         keys: Keys::new(keys),
-        s3: hearth_s3::S3::new(meta.clone(), blobs, clock.clone()),
+        s3,
         services,
         metrics: metrics.clone(),
         clock: clock.clone(),

@@ -16,3 +16,17 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use meta::{Db, Expect, ListQuery, MetaError, MetaStore, Migration, Record, Scope, Versioned, WriteOp};
 pub use jobs::{JobContext, JobError, JobHandler, JobQueue, JobRecord, JobStatus, StepOutcome, SubmitOptions};
 pub use metrics::{MetricDatum, Metrics, Sample, Unit};
+
+/// Everything a service is built from, handed to each service's constructor by the server.
+#[derive(Clone)]
+pub struct Runtime {
+    pub meta: MetaStore,
+    pub blobs: blob::BlobStore,
+    pub jobs: JobQueue,
+    pub metrics: Metrics,
+    pub clock: std::sync::Arc<dyn Clock>,
+    /// The data directory (services keep embedded indexes under `<data_dir>/<service>/`).
+    pub data_dir: std::path::PathBuf,
+    /// The model cache (`hearth models fetch` installs here).
+    pub models_dir: std::path::PathBuf,
+}

@@ -13,6 +13,7 @@
 pub mod api;
 pub mod error;
 mod handlers;
+pub mod internal;
 pub mod store;
 
 use api::Operation;
