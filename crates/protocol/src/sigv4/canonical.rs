@@ -8,8 +8,8 @@
 //!   (for example `!` or `'`) signed.
 //! - Query: every parameter is percent-decoded and re-encoded with `UriEncode` (only
 //!   `A-Za-z0-9-_.~` unescaped, `%XX` upper case), then sorted by key and value. A raw `+` is
-//!   decoded as a space (form encoding); when the raw query holds a `+`, the form that keeps it a
-//!   literal plus is tried too.
+//!   decoded as a space (form encoding), as the server's query parser reads it; SDKs send a
+//!   literal plus as `%2B`.
 //! - Headers: the signed ones, lower-cased, each value trimmed with inner whitespace runs
 //!   collapsed to one space, repeated headers joined with `,`.
 
@@ -40,9 +40,6 @@ pub(crate) fn uri_encode(bytes: &[u8], keep_slash: bool) -> String {
 pub(crate) struct QueryParam {
     pub key: Vec<u8>,
     pub value: Vec<u8>,
-    /// The raw key and value as sent (still encoded).
-    raw_key: String,
-    raw_value: String,
     /// Whether the segment had an `=` (`?acl` has none).
     has_eq: bool,
 }
@@ -62,25 +59,25 @@ impl QueryParam {
     }
 }
 
-/// Splits a raw query string into decoded parameters (`+` read as a space). Empty segments are skipped.
+/// Splits a raw query string into decoded parameters, `+` read as a space (form encoding, as
+/// `form_urlencoded` reads it: the signature must cover what the server will act on). Empty
+/// segments are skipped.
 pub(crate) fn parse_query(raw: &str) -> Vec<QueryParam> {
     raw.split('&')
         .filter(|segment| !segment.is_empty())
         .map(|segment| {
             let (k, v) = segment.split_once('=').unwrap_or((segment, ""));
             QueryParam {
-                key: form_decode(k, true),
-                value: form_decode(v, true),
-                raw_key: k.to_string(),
-                raw_value: v.to_string(),
+                key: form_decode(k),
+                value: form_decode(v),
                 has_eq: segment.contains('='),
             }
         })
         .collect()
 }
 
-fn form_decode(s: &str, plus_is_space: bool) -> Vec<u8> {
-    if plus_is_space && s.contains('+') {
+fn form_decode(s: &str) -> Vec<u8> {
+    if s.contains('+') {
         let replaced = s.replace('+', " ");
         percent_decode(replaced.as_bytes()).collect()
     } else {
@@ -88,34 +85,13 @@ fn form_decode(s: &str, plus_is_space: bool) -> Vec<u8> {
     }
 }
 
-/// The canonical query strings to try: the form-decoded one first, then, if the raw query holds a
-/// literal `+`, the one reading `+` as itself. `skip_signature` drops `X-Amz-Signature` (presigned).
-pub(crate) fn canonical_queries(params: &[QueryParam], skip_signature: bool) -> Vec<String> {
-    let mut out = vec![canonical_query(params, skip_signature, true)];
-    if params
-        .iter()
-        .any(|p| p.raw_key.contains('+') || p.raw_value.contains('+'))
-    {
-        out.push(canonical_query(params, skip_signature, false));
-    }
-    out
-}
-
-fn canonical_query(params: &[QueryParam], skip_signature: bool, plus_is_space: bool) -> String {
+/// The canonical query string: every parameter re-encoded, sorted by key then value.
+/// `skip_signature` drops `X-Amz-Signature` (presigned).
+pub(crate) fn canonical_query(params: &[QueryParam], skip_signature: bool) -> String {
     let mut pairs: Vec<(String, String)> = params
         .iter()
         .filter(|p| !(skip_signature && p.key_is("X-Amz-Signature")))
-        .map(|p| {
-            let (k, v) = if plus_is_space {
-                (uri_encode(&p.key, false), uri_encode(&p.value, false))
-            } else {
-                (
-                    uri_encode(&form_decode(&p.raw_key, false), false),
-                    uri_encode(&form_decode(&p.raw_value, false), false),
-                )
-            };
-            (k, v)
-        })
+        .map(|p| (uri_encode(&p.key, false), uri_encode(&p.value, false)))
         .collect();
     pairs.sort();
     let mut out = String::new();
@@ -235,21 +211,13 @@ mod tests {
     #[test]
     fn query_sorting_and_reencoding() {
         let params = parse_query("prefix=a%2Bb&acl&Z=1&a=z&a=b&empty=&x=%7e&y=a+b&&bad=%zz");
-        let q = canonical_queries(&params, false);
         assert_eq!(
-            q[0],
+            canonical_query(&params, false),
             "Z=1&a=b&a=z&acl=&bad=%25zz&empty=&prefix=a%2Bb&x=~&y=a%20b"
         );
-        assert_eq!(
-            q[1],
-            "Z=1&a=b&a=z&acl=&bad=%25zz&empty=&prefix=a%2Bb&x=~&y=a%2Bb"
-        );
         let params = parse_query("X-Amz-Signature=abc&b=2");
-        assert_eq!(canonical_queries(&params, true), vec!["b=2".to_string()]);
-        assert_eq!(
-            canonical_queries(&params, false),
-            vec!["X-Amz-Signature=abc&b=2".to_string()]
-        );
+        assert_eq!(canonical_query(&params, true), "b=2");
+        assert_eq!(canonical_query(&params, false), "X-Amz-Signature=abc&b=2");
     }
 
     #[test]
