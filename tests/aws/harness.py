@@ -57,6 +57,19 @@ def hearth_bin() -> pathlib.Path:
     return path
 
 
+def models_dir() -> pathlib.Path:
+    """The model cache the test servers use: `$HEARTH_TEST_MODELS_DIR`, else `target/test-models`."""
+    env = os.environ.get("HEARTH_TEST_MODELS_DIR")
+    return pathlib.Path(env) if env else REPO_ROOT / "target" / "test-models"
+
+
+def fetch_models(*names: str) -> None:
+    """Install models into the shared test cache with `hearth models fetch` (idempotent)."""
+    env = dict(os.environ)
+    env["HEARTH_MODELS_DIR"] = str(models_dir())
+    subprocess.run([str(hearth_bin()), "models", "fetch", *names], env=env, check=True, timeout=1800)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -114,6 +127,8 @@ class Hearth:
         """Start the server and wait until `GET /health` answers 200."""
         assert self.proc is None or self.proc.poll() is not None, "already running"
         env = dict(os.environ)
+        # One model cache shared by every server the tests start (fetched once, see models_dir()).
+        env.setdefault("HEARTH_MODELS_DIR", str(models_dir()))
         env.setdefault("RUST_LOG", "info")
         env.setdefault("RUST_BACKTRACE", "1")
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
