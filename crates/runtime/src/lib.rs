@@ -6,6 +6,17 @@
 //! - [`metrics`]: typed metric events into a per-account time-series store plus Prometheus counters;
 //! - [`clock`]: the injectable clock every wait and timestamp goes through.
 
+/// Run `$body` with `$pool` bound to the backend's pool (the body is compiled once per backend).
+/// Used by the runtime modules that keep their own tables (jobs, metrics).
+macro_rules! on_db {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::meta::Db::Sqlite($pool) => $body,
+            $crate::meta::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
 pub mod blob;
 pub mod clock;
 pub mod jobs;

@@ -10,16 +10,6 @@ use time::OffsetDateTime;
 use super::{from_millis, to_millis, JobRecord, JobStatus, QueueError};
 use crate::meta::{Db, Migration, Scope};
 
-/// Run `$body` with `$pool` bound to the backend's pool (the body is compiled once per backend).
-macro_rules! on_db {
-    ($db:expr, $pool:ident => $body:expr) => {
-        match $db {
-            Db::Sqlite($pool) => $body,
-            Db::Postgres($pool) => $body,
-        }
-    };
-}
-
 /// The job queue's schema chain (component `jobs`), run by [`crate::MetaStore::migrate`].
 pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
     version: 1,

@@ -11,15 +11,6 @@ use super::MetricsError;
 use crate::jobs::{from_millis, to_millis};
 use crate::meta::{Db, Migration, Scope};
 
-macro_rules! on_db {
-    ($db:expr, $pool:ident => $body:expr) => {
-        match $db {
-            Db::Sqlite($pool) => $body,
-            Db::Postgres($pool) => $body,
-        }
-    };
-}
-
 /// The metric store's schema chain (component `metrics`), run by [`crate::MetaStore::migrate`].
 pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
     version: 1,
