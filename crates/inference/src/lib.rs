@@ -7,6 +7,7 @@
 //! Engines find their files with [`model_path`] / [`require`].
 
 pub mod models;
+pub mod text;
 
 pub use models::{
     fetch, fetch_with, find, list, model_path, registry, require, Artifact, FetchOptions,

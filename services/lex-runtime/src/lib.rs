@@ -1,0 +1,1 @@
+//! Amazon Lex V2 runtime (skeleton; work in progress).

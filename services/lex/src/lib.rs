@@ -1,0 +1,1 @@
+//! Amazon Lex V2 model building (skeleton; work in progress).
