@@ -7,6 +7,7 @@
 //! Engines find their files with [`model_path`] / [`require`].
 
 pub mod models;
+pub mod tabular;
 pub mod text;
 
 pub use models::{

@@ -45,7 +45,40 @@ const MINILM_L6_V2: ModelSpec = ModelSpec {
     ],
 };
 
-static REGISTRY: &[ModelSpec] = &[MINILM_L6_V2];
+/// XGBoost's C library (`libxgboost.so` 3.2.0 with its bundled OpenMP runtime), from the PyPI
+/// wheel `xgboost-cpu` 3.2.0 for manylinux x86_64: the tabular engine (SageMaker built-in
+/// XGBoost, Fraud Detector models). Kept in the wheel's layout so the library's RPATH finds
+/// its `libgomp`.
+const XGBOOST: ModelSpec = ModelSpec {
+    name: "xgboost",
+    description: "XGBoost 3.2.0 C library (libxgboost.so, stable C API) for gradient-boosted trees: \
+                  SageMaker built-in XGBoost training and hosting, Fraud Detector models",
+    license: "Apache-2.0 (XGBoost), GPL-3.0-with-GCC-exception (bundled libgomp)",
+    source: Source::PypiWheel(Artifact {
+        package: "xgboost-cpu",
+        version: "3.2.0",
+        filename: "xgboost_cpu-3.2.0-py3-none-manylinux_2_28_x86_64.whl",
+        url: "https://files.pythonhosted.org/packages/ba/1d/c05e982a2220e1a208f5ca8792265cefb43e860e8796bff3245cc94fc2ce/xgboost_cpu-3.2.0-py3-none-manylinux_2_28_x86_64.whl",
+        sha256: "9c10b1653e1a689bf4094a328144cf3633c9be0e5217a76fbdc2fde6abcb2950",
+        size: 5_595_924,
+    }),
+    files: &[
+        ModelFile {
+            archive_path: "xgboost/lib/libxgboost.so",
+            name: "xgboost/lib/libxgboost.so",
+            sha256: "bad3eb7004550b6db2338486061bf628cabc2340d4913e811b0564ba4788eef5",
+            size: 17_135_761,
+        },
+        ModelFile {
+            archive_path: "xgboost_cpu.libs/libgomp-e985bcbb.so.1.0.0",
+            name: "xgboost_cpu.libs/libgomp-e985bcbb.so.1.0.0",
+            sha256: "a43904e4fa297301d4640dc1bb3c8a3480b406f99e498eba9b1914b68aab604a",
+            size: 253_289,
+        },
+    ],
+};
+
+static REGISTRY: &[ModelSpec] = &[MINILM_L6_V2, XGBOOST];
 
 /// Every model Hearth knows, in a fixed order.
 pub fn registry() -> &'static [ModelSpec] {

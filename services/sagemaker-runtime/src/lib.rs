@@ -1,0 +1,2 @@
+//! SageMaker Runtime (restJson1): InvokeEndpoint.
+pub mod api;
