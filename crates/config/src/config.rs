@@ -56,6 +56,8 @@ pub struct Config {
     pub accounts: Vec<AccountConfig>,
     /// Durable job workers (training, transcription, deployments).
     pub jobs: JobsConfig,
+    /// SNS deliveries: the SMTP relay for email, the sender address, the base URL of links.
+    pub sns: SnsConfig,
 }
 
 /// One account (`[[accounts]]` in the file).
@@ -88,6 +90,33 @@ pub struct JobsConfig {
     pub workers: u32,
 }
 
+/// Settings of SNS deliveries (`[sns]` in the file).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SnsConfig {
+    /// SMTP relay that email subscriptions are delivered through, `host:port` (plain SMTP, no
+    /// TLS or login: a local relay). Default: none; email deliveries then fail with a logged
+    /// reason and keep retrying on SNS's email schedule until a relay is configured.
+    pub smtp_relay: Option<String>,
+    /// Sender address of SNS emails. Default `no-reply@hearth.local`.
+    pub smtp_from: String,
+    /// Base URL of this server as subscribers reach it, used in the links SNS messages carry
+    /// (confirm, unsubscribe, signing certificate), e.g. `https://hearth.example.com`.
+    /// Default: none, meaning the endpoint URL (`http://<listen>`); read it through
+    /// [`Config::sns_public_endpoint`].
+    pub public_endpoint: Option<String>,
+}
+
+impl Default for SnsConfig {
+    fn default() -> Self {
+        SnsConfig {
+            smtp_relay: None,
+            smtp_from: "no-reply@hearth.local".to_owned(),
+            public_endpoint: None,
+        }
+    }
+}
+
 impl Default for JobsConfig {
     fn default() -> Self {
         JobsConfig {
@@ -108,6 +137,7 @@ impl Default for Config {
             log: DEFAULT_LOG.to_owned(),
             accounts: Vec::new(),
             jobs: JobsConfig::default(),
+            sns: SnsConfig::default(),
         }
     }
 }
@@ -149,6 +179,15 @@ impl Config {
             ip => ip,
         };
         format!("http://{}", SocketAddr::new(ip, self.listen.port()))
+    }
+
+    /// The base URL of links in SNS messages: `sns.public_endpoint` if set, else
+    /// [`Config::endpoint_url`].
+    pub fn sns_public_endpoint(&self) -> String {
+        match &self.sns.public_endpoint {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => self.endpoint_url(),
+        }
     }
 
     /// Every access key of the configured `[[accounts]]`, flattened (the default account from
@@ -231,7 +270,43 @@ impl Config {
                 ),
             ));
         }
+        self.validate_sns()?;
         self.validate_accounts()
+    }
+
+    fn validate_sns(&self) -> Result<(), ConfigError> {
+        if let Some(relay) = &self.sns.smtp_relay {
+            let ok = relay.rsplit_once(':').is_some_and(|(host, port)| {
+                !host.trim_matches(['[', ']']).is_empty() && port.parse::<u16>().is_ok()
+            });
+            if !ok {
+                return Err(ConfigError::invalid(
+                    "sns.smtp_relay",
+                    format!("{relay:?} is not host:port, like \"127.0.0.1:25\""),
+                ));
+            }
+        }
+        let from = &self.sns.smtp_from;
+        let valid_from = from.split_once('@').is_some_and(|(l, d)| {
+            !l.is_empty() && !d.is_empty() && !from.contains(char::is_whitespace)
+        });
+        if !valid_from {
+            return Err(ConfigError::invalid(
+                "sns.smtp_from",
+                format!("{from:?} is not an email address"),
+            ));
+        }
+        if let Some(url) = &self.sns.public_endpoint {
+            if !(url.starts_with("http://") || url.starts_with("https://"))
+                || url.contains(char::is_whitespace)
+            {
+                return Err(ConfigError::invalid(
+                    "sns.public_endpoint",
+                    format!("{url:?} must be an http:// or https:// URL"),
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn validate_accounts(&self) -> Result<(), ConfigError> {
@@ -306,6 +381,7 @@ impl fmt::Debug for Config {
             log,
             accounts,
             jobs,
+            sns,
         } = self;
         f.debug_struct("Config")
             .field("listen", listen)
@@ -320,6 +396,7 @@ impl fmt::Debug for Config {
             .field("log", log)
             .field("accounts", accounts)
             .field("jobs", jobs)
+            .field("sns", sns)
             .finish()
     }
 }
@@ -440,6 +517,34 @@ mod tests {
     }
 
     #[test]
+    fn sns_links_default_to_the_endpoint_url() {
+        let mut c = Config::default();
+        assert_eq!(c.sns.smtp_from, "no-reply@hearth.local");
+        assert_eq!(c.sns.smtp_relay, None);
+        assert_eq!(c.sns_public_endpoint(), "http://127.0.0.1:4566");
+        c.sns.public_endpoint = Some("https://hearth.example.com/".into());
+        assert_eq!(c.sns_public_endpoint(), "https://hearth.example.com");
+        c.sns.smtp_relay = Some("[::1]:2525".into());
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn readme_documents_the_sns_section() {
+        let readme = include_str!("../README.md");
+        for field in [
+            "sns",
+            "sns.smtp_relay",
+            "sns.smtp_from",
+            "sns.public_endpoint",
+        ] {
+            assert!(
+                readme.contains(&format!("`{field}`")),
+                "README.md lacks `{field}`"
+            );
+        }
+    }
+
+    #[test]
     fn overrides_win_and_are_validated() {
         let mut c = Config::default();
         c.apply(&Overrides {
@@ -466,6 +571,18 @@ mod tests {
             (Box::new(|c| c.region = "us east".into()), "`region`"),
             (Box::new(|c| c.log = "info,=[".into()), "`log`"),
             (Box::new(|c| c.jobs.workers = 0), "`jobs.workers`"),
+            (
+                Box::new(|c| c.sns.smtp_relay = Some("mail".into())),
+                "`sns.smtp_relay`",
+            ),
+            (
+                Box::new(|c| c.sns.smtp_from = "nobody".into()),
+                "`sns.smtp_from`",
+            ),
+            (
+                Box::new(|c| c.sns.public_endpoint = Some("hearth.example".into())),
+                "`sns.public_endpoint`",
+            ),
             (
                 Box::new(|c| c.database_url = Some("mysql://x:pw@y/z".into())),
                 "`database_url`",
