@@ -1,0 +1,11 @@
+//! The Fraud Detector's logic, free of HTTP and storage: the DETECTORPL rule language, typed
+//! values and timestamps, event files, entity history, feature engineering, score
+//! calibration and model training.
+
+pub mod dataset;
+pub mod features;
+pub mod history;
+pub mod rules;
+pub mod scores;
+pub mod training;
+pub mod values;
