@@ -50,6 +50,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     // Workers start once every service has registered its job kinds.
     let workers = jobs.run_workers(config.jobs.workers as usize);
 
+    // The web console under /console (sign-in with the same keys the gateway accepts).
+    let console = hearth_console::Console::new(hearth_console::ConsoleDeps {
+        meta: meta.clone(),
+        metrics: metrics.clone(),
+        keys: Arc::new(Keys::new(keys.clone())),
+        clock: clock.clone(),
+        alarms: None,
+        default_region: config.region.clone(),
+    });
     let gateway = Arc::new(Gateway {
         keys: Keys::new(keys),
         s3,
@@ -62,6 +71,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .route("/metrics", get(crate::gateway::prometheus))
         .fallback(crate::gateway::handle)
         .with_state(gateway);
+    let app = console.in_front_of(app);
 
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     tracing::info!(addr = %listener.local_addr()?, database = meta.backend(), data_dir = %config.data_dir.display(), "listening");

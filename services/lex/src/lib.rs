@@ -1,1 +1,4 @@
-//! Amazon Lex V2 model building (skeleton; work in progress).
+//! Amazon Lex V2 model building (restJson1, signing name `lex`) — work in progress.
+
+pub mod api;
+pub mod domain;

@@ -1,0 +1,321 @@
+//! The console's JSON data API under `/console/api/`. Every handler takes [`Signed`], so a
+//! request without a live session gets 401 before anything is read, and every read is scoped to
+//! the session's account (the region is the caller's choice, as in the AWS console).
+//!
+//! - `GET session` → who is signed in, the default region, the session's expiry;
+//! - `GET namespaces?region=` → the namespaces that have metrics;
+//! - `GET metrics?region=&namespace=` → that namespace's metrics with their dimensions;
+//! - `GET statistics?region=&namespace=&metricName=&dimensions={json}&statistic=&period=&start=&end=`
+//!   → one statistic per period (`start`/`end` in Unix seconds; default the last 3 hours);
+//! - `GET alarms?region=` → every alarm with its state and reason;
+//! - `GET alarm-history?region=&alarmName=` → one alarm's history, newest first.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use hearth_runtime::metrics::{ListMetricsQuery, MetricId};
+use hearth_runtime::Scope;
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::alarms::{AlarmHistoryItem, AlarmSummary};
+use crate::auth::Signed;
+use crate::http_util::{json, ApiError};
+use crate::session::SessionInfo;
+use crate::stats::{self, Statistic};
+use crate::Console;
+
+/// The default time range of the explorer.
+const DEFAULT_RANGE_SECS: i64 = 3 * 3600;
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// What `GET /console/api/session` (and a successful sign-in) returns.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SessionView {
+    access_key_id: String,
+    account_id: String,
+    region: String,
+    expires: String,
+}
+
+impl SessionView {
+    pub(crate) fn new(s: &SessionInfo, region: &str) -> Self {
+        SessionView {
+            access_key_id: s.access_key_id.clone(),
+            account_id: s.account.clone(),
+            region: region.to_string(),
+            expires: rfc3339(s.expires),
+        }
+    }
+}
+
+pub(crate) async fn session(State(console): State<Console>, Signed(s): Signed) -> Response {
+    json(StatusCode::OK, &SessionView::new(&s, &console.inner.default_region))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct RegionQuery {
+    region: Option<String>,
+}
+
+/// The scope of a request: the session's account in the asked (or default) region.
+fn scope(console: &Console, s: &SessionInfo, region: Option<&str>) -> Result<Scope, ApiError> {
+    let region = region.filter(|r| !r.is_empty()).unwrap_or(&console.inner.default_region);
+    let valid = region.len() <= 32 && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !valid {
+        return Err(ApiError::invalid(format!("The value {region} for parameter region is invalid.")));
+    }
+    Ok(Scope::new(s.account.clone(), region))
+}
+
+#[derive(Serialize)]
+struct Namespaces {
+    namespaces: Vec<String>,
+}
+
+pub(crate) async fn namespaces(State(console): State<Console>, Signed(s): Signed, Query(q): Query<RegionQuery>) -> Result<Response, ApiError> {
+    let scope = scope(&console, &s, q.region.as_deref())?;
+    let all = console.inner.metrics.list_metrics(&scope, &ListMetricsQuery::default()).await.map_err(ApiError::internal)?;
+    let namespaces: BTreeSet<String> = all.into_iter().map(|m| m.namespace).collect();
+    Ok(json(StatusCode::OK, &Namespaces { namespaces: namespaces.into_iter().collect() }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct MetricsQuery {
+    region: Option<String>,
+    namespace: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MetricView {
+    metric_name: String,
+    /// Dimension name → value.
+    dimensions: BTreeMap<String, String>,
+}
+
+#[derive(Serialize)]
+struct MetricList {
+    metrics: Vec<MetricView>,
+}
+
+pub(crate) async fn metrics(State(console): State<Console>, Signed(s): Signed, Query(q): Query<MetricsQuery>) -> Result<Response, ApiError> {
+    let scope = scope(&console, &s, q.region.as_deref())?;
+    let namespace = q.namespace.filter(|n| !n.is_empty()).ok_or_else(|| ApiError::missing("namespace"))?;
+    let lq = ListMetricsQuery { namespace: Some(namespace), ..Default::default() };
+    let found = console.inner.metrics.list_metrics(&scope, &lq).await.map_err(ApiError::internal)?;
+    let metrics = found
+        .into_iter()
+        .map(|m| MetricView { metric_name: m.name, dimensions: m.dimensions.into_iter().collect() })
+        .collect();
+    Ok(json(StatusCode::OK, &MetricList { metrics }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct StatisticsQuery {
+    region: Option<String>,
+    namespace: Option<String>,
+    metric_name: Option<String>,
+    /// A JSON object of dimension name → value (`{}` or absent: no dimensions).
+    dimensions: Option<String>,
+    statistic: Option<String>,
+    period: Option<i64>,
+    /// Unix seconds.
+    start: Option<i64>,
+    /// Unix seconds.
+    end: Option<i64>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SeriesView {
+    namespace: String,
+    metric_name: String,
+    dimensions: BTreeMap<String, String>,
+    statistic: String,
+    period: i64,
+    unit: String,
+    start: i64,
+    end: i64,
+    datapoints: Vec<PointView>,
+}
+
+#[derive(Serialize)]
+struct PointView {
+    /// Unix seconds of the period's start.
+    timestamp: i64,
+    value: f64,
+}
+
+pub(crate) async fn statistics(State(console): State<Console>, Signed(s): Signed, Query(q): Query<StatisticsQuery>) -> Result<Response, ApiError> {
+    let scope = scope(&console, &s, q.region.as_deref())?;
+    let namespace = q.namespace.filter(|n| !n.is_empty()).ok_or_else(|| ApiError::missing("namespace"))?;
+    let metric_name = q.metric_name.filter(|n| !n.is_empty()).ok_or_else(|| ApiError::missing("metricName"))?;
+    let dimensions: BTreeMap<String, String> = match q.dimensions.as_deref() {
+        None | Some("") => BTreeMap::new(),
+        Some(d) => serde_json::from_str(d)
+            .map_err(|_| ApiError::invalid("The parameter dimensions must be a JSON object of dimension names to values."))?,
+    };
+    if dimensions.len() > 30 {
+        return Err(ApiError::invalid("The collection Dimensions must not have a size greater than 30."));
+    }
+    let statistic: Statistic = q.statistic.as_deref().unwrap_or("Average").parse().map_err(ApiError::invalid)?;
+    let period = q.period.unwrap_or(60);
+    let now = console.inner.metrics.now().unix_timestamp();
+    let end = q.end.unwrap_or(now);
+    let start = q.start.unwrap_or(end - DEFAULT_RANGE_SECS);
+    let time = |name: &str, t: i64| {
+        OffsetDateTime::from_unix_timestamp(t).map_err(|_| ApiError::invalid(format!("The parameter {name} is out of range.")))
+    };
+    let (start_t, end_t) = (time("start", start)?, time("end", end)?);
+    stats::check_range(period, start_t, end_t).map_err(ApiError::invalid)?;
+
+    let id = MetricId::new(namespace.clone(), metric_name.clone(), dimensions.clone().into_iter().collect());
+    let points = console
+        .inner
+        .metrics
+        .query(&scope, &id, stats::align(start_t, period), end_t)
+        .await
+        .map_err(ApiError::internal)?;
+    let series = stats::aggregate(&points, period, statistic);
+    let view = SeriesView {
+        namespace,
+        metric_name,
+        dimensions,
+        statistic: statistic.to_string(),
+        period,
+        unit: series.unit.as_str().to_string(),
+        start,
+        end,
+        datapoints: series
+            .datapoints
+            .into_iter()
+            .map(|d| PointView { timestamp: d.timestamp.unix_timestamp(), value: d.value })
+            .collect(),
+    };
+    Ok(json(StatusCode::OK, &view))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AlarmView {
+    alarm_name: String,
+    alarm_arn: String,
+    alarm_description: Option<String>,
+    state_value: String,
+    state_reason: String,
+    state_updated: String,
+    namespace: Option<String>,
+    metric_name: Option<String>,
+    dimensions: BTreeMap<String, String>,
+    statistic: Option<String>,
+    period: Option<i64>,
+    evaluation_periods: Option<i64>,
+    datapoints_to_alarm: Option<i64>,
+    threshold: Option<f64>,
+    comparison_operator: Option<String>,
+    treat_missing_data: Option<String>,
+    actions_enabled: bool,
+    alarm_actions: Vec<String>,
+    ok_actions: Vec<String>,
+    insufficient_data_actions: Vec<String>,
+}
+
+impl From<AlarmSummary> for AlarmView {
+    fn from(a: AlarmSummary) -> Self {
+        AlarmView {
+            alarm_name: a.name,
+            alarm_arn: a.arn,
+            alarm_description: a.description,
+            state_value: a.state,
+            state_reason: a.state_reason,
+            state_updated: rfc3339(a.state_updated),
+            namespace: a.namespace,
+            metric_name: a.metric_name,
+            dimensions: a.dimensions.into_iter().collect(),
+            statistic: a.statistic,
+            period: a.period,
+            evaluation_periods: a.evaluation_periods,
+            datapoints_to_alarm: a.datapoints_to_alarm,
+            threshold: a.threshold,
+            comparison_operator: a.comparison_operator,
+            treat_missing_data: a.treat_missing_data,
+            actions_enabled: a.actions_enabled,
+            alarm_actions: a.alarm_actions,
+            ok_actions: a.ok_actions,
+            insufficient_data_actions: a.insufficient_data_actions,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AlarmList {
+    /// False when the server runs no CloudWatch service.
+    available: bool,
+    alarms: Vec<AlarmView>,
+}
+
+pub(crate) async fn alarms(State(console): State<Console>, Signed(s): Signed, Query(q): Query<RegionQuery>) -> Result<Response, ApiError> {
+    let scope = scope(&console, &s, q.region.as_deref())?;
+    let Some(source) = &console.inner.alarms else {
+        return Ok(json(StatusCode::OK, &AlarmList { available: false, alarms: Vec::new() }));
+    };
+    let alarms = source.describe_alarms(&scope).await.map_err(ApiError::internal)?;
+    Ok(json(StatusCode::OK, &AlarmList { available: true, alarms: alarms.into_iter().map(AlarmView::from).collect() }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct HistoryQuery {
+    region: Option<String>,
+    alarm_name: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HistoryView {
+    timestamp: String,
+    history_item_type: String,
+    history_summary: String,
+}
+
+impl From<AlarmHistoryItem> for HistoryView {
+    fn from(h: AlarmHistoryItem) -> Self {
+        HistoryView { timestamp: rfc3339(h.timestamp), history_item_type: h.item_type, history_summary: h.summary }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct HistoryList {
+    alarm_name: String,
+    history: Vec<HistoryView>,
+}
+
+pub(crate) async fn alarm_history(State(console): State<Console>, Signed(s): Signed, Query(q): Query<HistoryQuery>) -> Result<Response, ApiError> {
+    let scope = scope(&console, &s, q.region.as_deref())?;
+    let name = q.alarm_name.filter(|n| !n.is_empty()).ok_or_else(|| ApiError::missing("alarmName"))?;
+    if name.chars().count() > 255 {
+        return Err(ApiError::invalid("The parameter AlarmName must be between 1 and 255 characters long."));
+    }
+    let Some(source) = &console.inner.alarms else {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "ResourceNotFound", "This server does not run CloudWatch alarms."));
+    };
+    let history = source.alarm_history(&scope, &name).await.map_err(ApiError::internal)?;
+    Ok(json(StatusCode::OK, &HistoryList { alarm_name: name, history: history.into_iter().map(HistoryView::from).collect() }))
+}
+
+/// Any other path under `/console/api/`: 401 without a session (nothing is revealed), else 404.
+pub(crate) async fn not_found(Signed(_): Signed) -> Response {
+    ApiError::new(StatusCode::NOT_FOUND, "NotFound", "No such console API.").into_response()
+}

@@ -1,0 +1,167 @@
+//! Hearth's web console, served by `hearth serve` under `/console`.
+//!
+//! Nothing is reachable anonymously except the sign-in page and the static files it needs. A
+//! user signs in with an access key id and secret; the secret is checked against the server's
+//! keys (the same [`KeyStore`] the SigV4 gateway verifies signatures with) and never stored: the
+//! browser gets an HttpOnly, SameSite=Strict cookie holding a random token, and the server keeps
+//! only the token's SHA-256 with the key, its account and an expiry ([`session`]). Every data
+//! call (`/console/api/...`, JSON) needs a live session and only ever reads that account's data.
+//!
+//! Pages (plain HTML and JavaScript modules, no build step, embedded in the binary — [`assets`]):
+//! - `/console/metrics`: the metrics explorer — namespace, metric, dimensions, statistic, period
+//!   and time range → a line chart drawn with uPlot (vendored, pinned by sha256);
+//! - `/console/alarms`: every CloudWatch alarm with its state, reason and history.
+//!
+//! Data comes from the runtime's metrics store ([`hearth_runtime::metrics::Metrics`]), aggregated
+//! into periods here ([`stats`]), and from an [`AlarmSource`] for alarms (the CloudWatch
+//! service's in-process API, handed in by the server).
+//!
+//! Mounting: [`Console::in_front_of`] wraps the server's AWS router. A request goes to the
+//! console when its path is `/console` or under `/console/` and it carries no AWS signature;
+//! everything else (including a signed request for an S3 bucket named `console`) goes on to the
+//! AWS router unchanged.
+//!
+//! ```no_run
+//! # async fn demo(meta: hearth_runtime::MetaStore, metrics: hearth_runtime::Metrics,
+//! #     keys: std::sync::Arc<dyn hearth_protocol::sigv4::KeyStore>, aws: axum::Router) {
+//! use std::sync::Arc;
+//! let console = hearth_console::Console::new(hearth_console::ConsoleDeps {
+//!     meta,
+//!     metrics,
+//!     keys,
+//!     clock: Arc::new(hearth_runtime::SystemClock),
+//!     alarms: None,
+//!     default_region: "us-east-1".into(),
+//! });
+//! let app: axum::Router = console.in_front_of(aws);
+//! # }
+//! ```
+
+pub mod alarms;
+mod api;
+pub mod assets;
+mod auth;
+mod http_util;
+pub mod session;
+pub mod stats;
+
+use std::sync::Arc;
+
+use axum::extract::Request;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use tower::ServiceExt;
+use hearth_protocol::sigv4::KeyStore;
+use hearth_runtime::{Clock, MetaStore, Metrics};
+
+pub use alarms::{AlarmHistoryItem, AlarmSource, AlarmSummary};
+pub use session::{SessionInfo, Sessions};
+
+/// What the console is built from; the server hands it the same stores and keys its services use.
+pub struct ConsoleDeps {
+    /// Where sessions are kept (so they survive restarts and are shared by every node).
+    pub meta: MetaStore,
+    /// The metrics store the explorer reads.
+    pub metrics: Metrics,
+    /// The access keys a user may sign in with.
+    pub keys: Arc<dyn KeyStore>,
+    /// Time for session expiry.
+    pub clock: Arc<dyn Clock>,
+    /// CloudWatch alarms, when the CloudWatch service runs.
+    pub alarms: Option<Arc<dyn AlarmSource>>,
+    /// The region the pages start in (the server's configured region).
+    pub default_region: String,
+}
+
+/// The console's shared state; cheap to clone.
+#[derive(Clone)]
+pub struct Console {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) sessions: Sessions,
+    pub(crate) metrics: Metrics,
+    pub(crate) alarms: Option<Arc<dyn AlarmSource>>,
+    pub(crate) default_region: String,
+}
+
+impl Console {
+    /// The console over these stores; starts the purge of expired sessions (call it inside the
+    /// tokio runtime).
+    pub fn new(deps: ConsoleDeps) -> Self {
+        let sessions = Sessions::new(deps.meta, deps.keys, deps.clock);
+        sessions.spawn_purge();
+        Console {
+            inner: Arc::new(Inner {
+                sessions,
+                metrics: deps.metrics,
+                alarms: deps.alarms,
+                default_region: deps.default_region,
+            }),
+        }
+    }
+
+    /// A router that serves the console's unsigned `/console` requests and hands every other
+    /// request to `aws`.
+    pub fn in_front_of(&self, aws: axum::Router) -> axum::Router {
+        let console = self.router();
+        axum::Router::new().fallback(move |req: Request| {
+            let (console, aws) = (console.clone(), aws.clone());
+            async move {
+                if is_console_request(&req) {
+                    let mut resp = console.oneshot(req).await.into_response();
+                    http_util::add_security_headers(resp.headers_mut());
+                    resp
+                } else {
+                    aws.oneshot(req).await.into_response()
+                }
+            }
+        })
+    }
+
+    /// The routes under `/console`: pages, static files, sign-in/out and the data API.
+    pub fn router(&self) -> axum::Router {
+        axum::Router::new()
+            .route("/console", get(auth::to_home))
+            .route("/console/", get(auth::to_home))
+            .route("/console/signin", get(assets::signin_page))
+            .route("/console/metrics", get(assets::metrics_page))
+            .route("/console/alarms", get(assets::alarms_page))
+            .route("/console/static/{file}", get(assets::static_file))
+            .route("/console/api/signin", post(auth::sign_in))
+            .route("/console/api/signout", post(auth::sign_out))
+            .route("/console/api/session", get(api::session))
+            .route("/console/api/namespaces", get(api::namespaces))
+            .route("/console/api/metrics", get(api::metrics))
+            .route("/console/api/statistics", get(api::statistics))
+            .route("/console/api/alarms", get(api::alarms))
+            .route("/console/api/alarm-history", get(api::alarm_history))
+            .route("/console/api/{*rest}", get(api::not_found).post(api::not_found))
+            .with_state(self.clone())
+    }
+
+    /// The session store (for tests and the server).
+    pub fn sessions(&self) -> &Sessions {
+        &self.inner.sessions
+    }
+}
+
+/// Whether a request is for the console: its path is `/console` or below, and it carries no AWS
+/// signature (header or presigned, SigV4 or SigV2) — browsers never sign, SDKs always do.
+fn is_console_request(req: &Request) -> bool {
+    let path = req.uri().path();
+    if path != "/console" && !path.starts_with("/console/") {
+        return false;
+    }
+    if req.headers().contains_key(http::header::AUTHORIZATION) {
+        return false;
+    }
+    let signed_query = req.uri().query().is_some_and(|q| {
+        q.split('&').any(|kv| {
+            let name = kv.split('=').next().unwrap_or("");
+            name.eq_ignore_ascii_case("X-Amz-Signature") || name == "Signature" || name == "AWSAccessKeyId" || name.eq_ignore_ascii_case("X-Amz-Credential")
+        })
+    });
+    !signed_query
+}
