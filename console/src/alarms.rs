@@ -55,5 +55,9 @@ pub trait AlarmSource: Send + Sync {
     /// Every metric alarm of the scope, ordered by name.
     async fn describe_alarms(&self, scope: &Scope) -> Result<Vec<AlarmSummary>, AlarmSourceError>;
     /// The history of one alarm, newest first (kept after the alarm is deleted, as in AWS).
-    async fn alarm_history(&self, scope: &Scope, alarm_name: &str) -> Result<Vec<AlarmHistoryItem>, AlarmSourceError>;
+    async fn alarm_history(
+        &self,
+        scope: &Scope,
+        alarm_name: &str,
+    ) -> Result<Vec<AlarmHistoryItem>, AlarmSourceError>;
 }

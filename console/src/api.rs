@@ -57,7 +57,10 @@ impl SessionView {
 }
 
 pub(crate) async fn session(State(console): State<Console>, Signed(s): Signed) -> Response {
-    json(StatusCode::OK, &SessionView::new(&s, &console.inner.default_region))
+    json(
+        StatusCode::OK,
+        &SessionView::new(&s, &console.inner.default_region),
+    )
 }
 
 #[derive(Deserialize)]
@@ -67,10 +70,17 @@ pub(crate) struct RegionQuery {
 
 /// The scope of a request: the session's account in the asked (or default) region.
 fn scope(console: &Console, s: &SessionInfo, region: Option<&str>) -> Result<Scope, ApiError> {
-    let region = region.filter(|r| !r.is_empty()).unwrap_or(&console.inner.default_region);
-    let valid = region.len() <= 32 && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let region = region
+        .filter(|r| !r.is_empty())
+        .unwrap_or(&console.inner.default_region);
+    let valid = region.len() <= 32
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if !valid {
-        return Err(ApiError::invalid(format!("The value {region} for parameter region is invalid.")));
+        return Err(ApiError::invalid(format!(
+            "The value {region} for parameter region is invalid."
+        )));
     }
     Ok(Scope::new(s.account.clone(), region))
 }
@@ -80,11 +90,25 @@ struct Namespaces {
     namespaces: Vec<String>,
 }
 
-pub(crate) async fn namespaces(State(console): State<Console>, Signed(s): Signed, Query(q): Query<RegionQuery>) -> Result<Response, ApiError> {
+pub(crate) async fn namespaces(
+    State(console): State<Console>,
+    Signed(s): Signed,
+    Query(q): Query<RegionQuery>,
+) -> Result<Response, ApiError> {
     let scope = scope(&console, &s, q.region.as_deref())?;
-    let all = console.inner.metrics.list_metrics(&scope, &ListMetricsQuery::default()).await.map_err(ApiError::internal)?;
+    let all = console
+        .inner
+        .metrics
+        .list_metrics(&scope, &ListMetricsQuery::default())
+        .await
+        .map_err(ApiError::internal)?;
     let namespaces: BTreeSet<String> = all.into_iter().map(|m| m.namespace).collect();
-    Ok(json(StatusCode::OK, &Namespaces { namespaces: namespaces.into_iter().collect() }))
+    Ok(json(
+        StatusCode::OK,
+        &Namespaces {
+            namespaces: namespaces.into_iter().collect(),
+        },
+    ))
 }
 
 #[derive(Deserialize)]
@@ -107,14 +131,32 @@ struct MetricList {
     metrics: Vec<MetricView>,
 }
 
-pub(crate) async fn metrics(State(console): State<Console>, Signed(s): Signed, Query(q): Query<MetricsQuery>) -> Result<Response, ApiError> {
+pub(crate) async fn metrics(
+    State(console): State<Console>,
+    Signed(s): Signed,
+    Query(q): Query<MetricsQuery>,
+) -> Result<Response, ApiError> {
     let scope = scope(&console, &s, q.region.as_deref())?;
-    let namespace = q.namespace.filter(|n| !n.is_empty()).ok_or_else(|| ApiError::missing("namespace"))?;
-    let lq = ListMetricsQuery { namespace: Some(namespace), ..Default::default() };
-    let found = console.inner.metrics.list_metrics(&scope, &lq).await.map_err(ApiError::internal)?;
+    let namespace = q
+        .namespace
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| ApiError::missing("namespace"))?;
+    let lq = ListMetricsQuery {
+        namespace: Some(namespace),
+        ..Default::default()
+    };
+    let found = console
+        .inner
+        .metrics
+        .list_metrics(&scope, &lq)
+        .await
+        .map_err(ApiError::internal)?;
     let metrics = found
         .into_iter()
-        .map(|m| MetricView { metric_name: m.name, dimensions: m.dimensions.into_iter().collect() })
+        .map(|m| MetricView {
+            metric_name: m.name,
+            dimensions: m.dimensions.into_iter().collect(),
+        })
         .collect();
     Ok(json(StatusCode::OK, &MetricList { metrics }))
 }
@@ -156,34 +198,62 @@ struct PointView {
     value: f64,
 }
 
-pub(crate) async fn statistics(State(console): State<Console>, Signed(s): Signed, Query(q): Query<StatisticsQuery>) -> Result<Response, ApiError> {
+pub(crate) async fn statistics(
+    State(console): State<Console>,
+    Signed(s): Signed,
+    Query(q): Query<StatisticsQuery>,
+) -> Result<Response, ApiError> {
     let scope = scope(&console, &s, q.region.as_deref())?;
-    let namespace = q.namespace.filter(|n| !n.is_empty()).ok_or_else(|| ApiError::missing("namespace"))?;
-    let metric_name = q.metric_name.filter(|n| !n.is_empty()).ok_or_else(|| ApiError::missing("metricName"))?;
+    let namespace = q
+        .namespace
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| ApiError::missing("namespace"))?;
+    let metric_name = q
+        .metric_name
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| ApiError::missing("metricName"))?;
     let dimensions: BTreeMap<String, String> = match q.dimensions.as_deref() {
         None | Some("") => BTreeMap::new(),
-        Some(d) => serde_json::from_str(d)
-            .map_err(|_| ApiError::invalid("The parameter dimensions must be a JSON object of dimension names to values."))?,
+        Some(d) => serde_json::from_str(d).map_err(|_| {
+            ApiError::invalid(
+                "The parameter dimensions must be a JSON object of dimension names to values.",
+            )
+        })?,
     };
     if dimensions.len() > 30 {
-        return Err(ApiError::invalid("The collection Dimensions must not have a size greater than 30."));
+        return Err(ApiError::invalid(
+            "The collection Dimensions must not have a size greater than 30.",
+        ));
     }
-    let statistic: Statistic = q.statistic.as_deref().unwrap_or("Average").parse().map_err(ApiError::invalid)?;
+    let statistic: Statistic = q
+        .statistic
+        .as_deref()
+        .unwrap_or("Average")
+        .parse()
+        .map_err(ApiError::invalid)?;
     let period = q.period.unwrap_or(60);
     let now = console.inner.metrics.now().unix_timestamp();
     let end = q.end.unwrap_or(now);
     let start = q.start.unwrap_or(end - DEFAULT_RANGE_SECS);
     let time = |name: &str, t: i64| {
-        OffsetDateTime::from_unix_timestamp(t).map_err(|_| ApiError::invalid(format!("The parameter {name} is out of range.")))
+        OffsetDateTime::from_unix_timestamp(t)
+            .map_err(|_| ApiError::invalid(format!("The parameter {name} is out of range.")))
     };
     let (start_t, end_t) = (time("start", start)?, time("end", end)?);
     stats::check_range(period, start_t, end_t).map_err(ApiError::invalid)?;
 
-    let id = MetricId::new(namespace.clone(), metric_name.clone(), dimensions.clone().into_iter().collect());
+    let id = MetricId::new(
+        namespace.clone(),
+        metric_name.clone(),
+        dimensions.clone().into_iter().collect(),
+    );
+    // Whole periods: from the start of the first to the end of the last, so the current
+    // (still filling) period shows as the latest datapoint, as in the AWS console.
+    let query_end = stats::align(end_t, period) + time::Duration::seconds(period);
     let points = console
         .inner
         .metrics
-        .query(&scope, &id, stats::align(start_t, period), end_t)
+        .query(&scope, &id, stats::align(start_t, period), query_end)
         .await
         .map_err(ApiError::internal)?;
     let series = stats::aggregate(&points, period, statistic);
@@ -199,7 +269,10 @@ pub(crate) async fn statistics(State(console): State<Console>, Signed(s): Signed
         datapoints: series
             .datapoints
             .into_iter()
-            .map(|d| PointView { timestamp: d.timestamp.unix_timestamp(), value: d.value })
+            .map(|d| PointView {
+                timestamp: d.timestamp.unix_timestamp(),
+                value: d.value,
+            })
             .collect(),
     };
     Ok(json(StatusCode::OK, &view))
@@ -265,13 +338,32 @@ struct AlarmList {
     alarms: Vec<AlarmView>,
 }
 
-pub(crate) async fn alarms(State(console): State<Console>, Signed(s): Signed, Query(q): Query<RegionQuery>) -> Result<Response, ApiError> {
+pub(crate) async fn alarms(
+    State(console): State<Console>,
+    Signed(s): Signed,
+    Query(q): Query<RegionQuery>,
+) -> Result<Response, ApiError> {
     let scope = scope(&console, &s, q.region.as_deref())?;
     let Some(source) = &console.inner.alarms else {
-        return Ok(json(StatusCode::OK, &AlarmList { available: false, alarms: Vec::new() }));
+        return Ok(json(
+            StatusCode::OK,
+            &AlarmList {
+                available: false,
+                alarms: Vec::new(),
+            },
+        ));
     };
-    let alarms = source.describe_alarms(&scope).await.map_err(ApiError::internal)?;
-    Ok(json(StatusCode::OK, &AlarmList { available: true, alarms: alarms.into_iter().map(AlarmView::from).collect() }))
+    let alarms = source
+        .describe_alarms(&scope)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(json(
+        StatusCode::OK,
+        &AlarmList {
+            available: true,
+            alarms: alarms.into_iter().map(AlarmView::from).collect(),
+        },
+    ))
 }
 
 #[derive(Deserialize)]
@@ -291,7 +383,11 @@ struct HistoryView {
 
 impl From<AlarmHistoryItem> for HistoryView {
     fn from(h: AlarmHistoryItem) -> Self {
-        HistoryView { timestamp: rfc3339(h.timestamp), history_item_type: h.item_type, history_summary: h.summary }
+        HistoryView {
+            timestamp: rfc3339(h.timestamp),
+            history_item_type: h.item_type,
+            history_summary: h.summary,
+        }
     }
 }
 
@@ -302,17 +398,39 @@ struct HistoryList {
     history: Vec<HistoryView>,
 }
 
-pub(crate) async fn alarm_history(State(console): State<Console>, Signed(s): Signed, Query(q): Query<HistoryQuery>) -> Result<Response, ApiError> {
+pub(crate) async fn alarm_history(
+    State(console): State<Console>,
+    Signed(s): Signed,
+    Query(q): Query<HistoryQuery>,
+) -> Result<Response, ApiError> {
     let scope = scope(&console, &s, q.region.as_deref())?;
-    let name = q.alarm_name.filter(|n| !n.is_empty()).ok_or_else(|| ApiError::missing("alarmName"))?;
+    let name = q
+        .alarm_name
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| ApiError::missing("alarmName"))?;
     if name.chars().count() > 255 {
-        return Err(ApiError::invalid("The parameter AlarmName must be between 1 and 255 characters long."));
+        return Err(ApiError::invalid(
+            "The parameter AlarmName must be between 1 and 255 characters long.",
+        ));
     }
     let Some(source) = &console.inner.alarms else {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "ResourceNotFound", "This server does not run CloudWatch alarms."));
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "ResourceNotFound",
+            "This server does not run CloudWatch alarms.",
+        ));
     };
-    let history = source.alarm_history(&scope, &name).await.map_err(ApiError::internal)?;
-    Ok(json(StatusCode::OK, &HistoryList { alarm_name: name, history: history.into_iter().map(HistoryView::from).collect() }))
+    let history = source
+        .alarm_history(&scope, &name)
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(json(
+        StatusCode::OK,
+        &HistoryList {
+            alarm_name: name,
+            history: history.into_iter().map(HistoryView::from).collect(),
+        },
+    ))
 }
 
 /// Any other path under `/console/api/`: 401 without a session (nothing is revealed), else 404.

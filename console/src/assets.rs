@@ -20,18 +20,46 @@ struct Asset {
 }
 
 const STATIC: &[Asset] = &[
-    Asset { name: "console.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../web/console.css") },
-    Asset { name: "common.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../web/common.js") },
-    Asset { name: "signin.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../web/signin.js") },
-    Asset { name: "metrics.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../web/metrics.js") },
-    Asset { name: "alarms.js", content_type: "text/javascript; charset=utf-8", body: include_bytes!("../web/alarms.js") },
-    Asset { name: "favicon.svg", content_type: "image/svg+xml", body: include_bytes!("../web/favicon.svg") },
+    Asset {
+        name: "console.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../web/console.css"),
+    },
+    Asset {
+        name: "common.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../web/common.js"),
+    },
+    Asset {
+        name: "signin.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../web/signin.js"),
+    },
+    Asset {
+        name: "metrics.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../web/metrics.js"),
+    },
+    Asset {
+        name: "alarms.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../web/alarms.js"),
+    },
+    Asset {
+        name: "favicon.svg",
+        content_type: "image/svg+xml",
+        body: include_bytes!("../web/favicon.svg"),
+    },
     Asset {
         name: "uPlot.iife.min.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../vendor/uPlot.iife.min.js"),
     },
-    Asset { name: "uPlot.min.css", content_type: "text/css; charset=utf-8", body: include_bytes!("../vendor/uPlot.min.css") },
+    Asset {
+        name: "uPlot.min.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../vendor/uPlot.min.css"),
+    },
 ];
 
 const SIGNIN_HTML: &[u8] = include_bytes!("../web/signin.html");
@@ -40,8 +68,12 @@ const ALARMS_HTML: &[u8] = include_bytes!("../web/alarms.html");
 
 fn html(body: &'static [u8]) -> Response {
     let mut r = body.into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
 
@@ -75,8 +107,12 @@ pub(crate) async fn static_file(Path(file): Path<String>) -> Response {
         return StatusCode::NOT_FOUND.into_response();
     };
     let mut r = a.body.into_response();
-    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(a.content_type));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(a.content_type),
+    );
     // Files change only with the binary; revalidate rather than cache for long.
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     r
 }

@@ -26,29 +26,53 @@ struct SignIn {
 }
 
 /// `POST /console/api/signin`: check the key, start a session, set the cookie.
-pub(crate) async fn sign_in(State(console): State<Console>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn sign_in(
+    State(console): State<Console>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|c| c.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+        .is_some_and(|c| {
+            c.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+        });
     if !is_json {
-        return ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "UnsupportedMediaType", "Sign-in takes a JSON body.").into_response();
+        return ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+            "Sign-in takes a JSON body.",
+        )
+        .into_response();
     }
     if body.len() > MAX_SIGNIN_BODY {
         return ApiError::invalid("The sign-in request is too large.").into_response();
     }
     let Ok(req) = serde_json::from_slice::<SignIn>(&body) else {
-        return ApiError::invalid("The sign-in request must be a JSON object with accessKeyId and secretAccessKey.").into_response();
+        return ApiError::invalid(
+            "The sign-in request must be a JSON object with accessKeyId and secretAccessKey.",
+        )
+        .into_response();
     };
     if req.access_key_id.trim().is_empty() {
         return ApiError::missing("accessKeyId").into_response();
     }
-    match console.inner.sessions.sign_in(req.access_key_id.trim(), &req.secret_access_key).await {
+    match console
+        .inner
+        .sessions
+        .sign_in(req.access_key_id.trim(), &req.secret_access_key)
+        .await
+    {
         Ok((token, info)) => {
             let max_age = console.inner.sessions.ttl().as_secs();
             let secure = if is_https(&headers) { "; Secure" } else { "" };
             let cookie = format!("{COOKIE}={token}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}");
-            let mut r = json(StatusCode::OK, &crate::api::SessionView::new(&info, &console.inner.default_region));
+            let mut r = json(
+                StatusCode::OK,
+                &crate::api::SessionView::new(&info, &console.inner.default_region),
+            );
             match HeaderValue::from_str(&cookie) {
                 Ok(v) => {
                     r.headers_mut().insert(header::SET_COOKIE, v);
@@ -57,11 +81,15 @@ pub(crate) async fn sign_in(State(console): State<Console>, headers: HeaderMap, 
                 Err(e) => ApiError::internal(e).into_response(),
             }
         }
-        Err(e @ SignInError::BadCredentials) => {
-            ApiError::new(StatusCode::UNAUTHORIZED, "InvalidClientTokenId", e.to_string()).into_response()
-        }
+        Err(e @ SignInError::BadCredentials) => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "InvalidClientTokenId",
+            e.to_string(),
+        )
+        .into_response(),
         Err(e @ SignInError::Throttled(_)) => {
-            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Throttling", e.to_string()).into_response()
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Throttling", e.to_string())
+                .into_response()
         }
         Err(SignInError::Store(e)) => ApiError::internal(e).into_response(),
     }
@@ -93,13 +121,29 @@ pub(crate) struct Signed(pub SessionInfo);
 impl FromRequestParts<Console> for Signed {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, console: &Console) -> Result<Self, Self::Rejection> {
-        current(&parts.headers, console).await?.map(Signed).ok_or_else(ApiError::unauthenticated)
+    async fn from_request_parts(
+        parts: &mut Parts,
+        console: &Console,
+    ) -> Result<Self, Self::Rejection> {
+        current(&parts.headers, console)
+            .await?
+            .map(Signed)
+            .ok_or_else(ApiError::unauthenticated)
     }
 }
 
 /// The session the request's cookie names, if it is live.
-pub(crate) async fn current(headers: &HeaderMap, console: &Console) -> Result<Option<SessionInfo>, ApiError> {
-    let Some(token) = session_cookie(headers) else { return Ok(None) };
-    console.inner.sessions.lookup(&token).await.map_err(ApiError::internal)
+pub(crate) async fn current(
+    headers: &HeaderMap,
+    console: &Console,
+) -> Result<Option<SessionInfo>, ApiError> {
+    let Some(token) = session_cookie(headers) else {
+        return Ok(None);
+    };
+    console
+        .inner
+        .sessions
+        .lookup(&token)
+        .await
+        .map_err(ApiError::internal)
 }

@@ -15,8 +15,12 @@ pub(crate) fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
         Ok(body) => {
             let mut r = Response::new(Body::from(body));
             *r.status_mut() = status;
-            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             r
         }
         Err(e) => {
@@ -36,7 +40,11 @@ pub(crate) struct ApiError {
 
 impl ApiError {
     pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into() }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
     }
     /// 400 with AWS's `InvalidParameterValue`.
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
@@ -44,16 +52,28 @@ impl ApiError {
     }
     /// 400 with AWS's `MissingParameter`.
     pub(crate) fn missing(name: &str) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "MissingParameter", format!("The parameter {name} is required."))
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "MissingParameter",
+            format!("The parameter {name} is required."),
+        )
     }
     /// 401: no live session.
     pub(crate) fn unauthenticated() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "Unauthenticated", "Sign in to use the console.")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "Unauthenticated",
+            "Sign in to use the console.",
+        )
     }
     /// 500 without detail (the detail is logged).
     pub(crate) fn internal(detail: impl std::fmt::Display) -> Self {
         tracing::error!(error = %detail, "console request failed");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalFailure", "The request processing has failed because of an unknown error.")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalFailure",
+            "The request processing has failed because of an unknown error.",
+        )
     }
 }
 
@@ -70,7 +90,15 @@ struct ErrorDetail<'a> {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        json(self.status, &ErrorBody { error: ErrorDetail { code: self.code, message: &self.message } })
+        json(
+            self.status,
+            &ErrorBody {
+                error: ErrorDetail {
+                    code: self.code,
+                    message: &self.message,
+                },
+            },
+        )
     }
 }
 
@@ -90,7 +118,10 @@ pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<String> {
 /// Whether the client reached us over HTTPS (directly or through a proxy that says so): then
 /// the cookie also gets `Secure`.
 pub(crate) fn is_https(headers: &HeaderMap) -> bool {
-    headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|p| p.eq_ignore_ascii_case("https"))
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|p| p.eq_ignore_ascii_case("https"))
 }
 
 /// Headers every console response carries: no framing, no sniffing, scripts and styles only
@@ -103,8 +134,14 @@ pub(crate) fn add_security_headers(headers: &mut HeaderMap) {
         ),
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
 }
 
 #[cfg(test)]
@@ -114,7 +151,10 @@ mod tests {
     #[test]
     fn finds_the_session_cookie_among_others() {
         let mut h = HeaderMap::new();
-        h.append(header::COOKIE, HeaderValue::from_static("a=1; hearth_console=tok123; b=2"));
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; hearth_console=tok123; b=2"),
+        );
         assert_eq!(session_cookie(&h).as_deref(), Some("tok123"));
         let mut h = HeaderMap::new();
         h.append(header::COOKIE, HeaderValue::from_static("a=1"));

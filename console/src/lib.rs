@@ -50,9 +50,9 @@ use std::sync::Arc;
 use axum::extract::Request;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use tower::ServiceExt;
 use hearth_protocol::sigv4::KeyStore;
 use hearth_runtime::{Clock, MetaStore, Metrics};
+use tower::ServiceExt;
 
 pub use alarms::{AlarmHistoryItem, AlarmSource, AlarmSummary};
 pub use session::{SessionInfo, Sessions};
@@ -137,7 +137,10 @@ impl Console {
             .route("/console/api/statistics", get(api::statistics))
             .route("/console/api/alarms", get(api::alarms))
             .route("/console/api/alarm-history", get(api::alarm_history))
-            .route("/console/api/{*rest}", get(api::not_found).post(api::not_found))
+            .route(
+                "/console/api/{*rest}",
+                get(api::not_found).post(api::not_found),
+            )
             .with_state(self.clone())
     }
 
@@ -160,7 +163,10 @@ fn is_console_request(req: &Request) -> bool {
     let signed_query = req.uri().query().is_some_and(|q| {
         q.split('&').any(|kv| {
             let name = kv.split('=').next().unwrap_or("");
-            name.eq_ignore_ascii_case("X-Amz-Signature") || name == "Signature" || name == "AWSAccessKeyId" || name.eq_ignore_ascii_case("X-Amz-Credential")
+            name.eq_ignore_ascii_case("X-Amz-Signature")
+                || name == "Signature"
+                || name == "AWSAccessKeyId"
+                || name.eq_ignore_ascii_case("X-Amz-Credential")
         })
     });
     !signed_query

@@ -99,8 +99,21 @@ impl Sessions {
     }
 
     /// Same, with a session length other than [`SESSION_TTL`].
-    pub fn with_ttl(meta: MetaStore, keys: Arc<dyn KeyStore>, clock: Arc<dyn Clock>, ttl: Duration) -> Self {
-        Sessions { inner: Arc::new(Inner { meta, keys, clock, ttl, failures: Mutex::new(HashMap::new()) }) }
+    pub fn with_ttl(
+        meta: MetaStore,
+        keys: Arc<dyn KeyStore>,
+        clock: Arc<dyn Clock>,
+        ttl: Duration,
+    ) -> Self {
+        Sessions {
+            inner: Arc::new(Inner {
+                meta,
+                keys,
+                clock,
+                ttl,
+                failures: Mutex::new(HashMap::new()),
+            }),
+        }
     }
 
     /// How long a new session lasts.
@@ -110,7 +123,11 @@ impl Sessions {
 
     /// Check the key and secret; on success store a new session and return its token (the only
     /// copy: only its hash is kept).
-    pub async fn sign_in(&self, access_key_id: &str, secret: &str) -> Result<(String, SessionInfo), SignInError> {
+    pub async fn sign_in(
+        &self,
+        access_key_id: &str,
+        secret: &str,
+    ) -> Result<(String, SessionInfo), SignInError> {
         let now = self.inner.clock.now();
         if let Some(wait) = self.throttled(access_key_id, now) {
             tracing::warn!(access_key = %access_key_id, "console sign-in throttled");
@@ -137,7 +154,15 @@ impl Sessions {
             created: now.unix_timestamp(),
             expires: expires.unix_timestamp(),
         };
-        self.inner.meta.put(&Scope::global(), &token_key(&token), &record, Expect::Absent).await?;
+        self.inner
+            .meta
+            .put(
+                &Scope::global(),
+                &token_key(&token),
+                &record,
+                Expect::Absent,
+            )
+            .await?;
         tracing::info!(access_key = %access_key_id, account = %key.account, "console session started");
         Ok((token, info(&record)))
     }
@@ -148,14 +173,26 @@ impl Sessions {
             return Ok(None);
         }
         let key = token_key(token);
-        let Some(stored) = self.inner.meta.get::<SessionRecord>(&Scope::global(), &key).await? else {
+        let Some(stored) = self
+            .inner
+            .meta
+            .get::<SessionRecord>(&Scope::global(), &key)
+            .await?
+        else {
             return Ok(None);
         };
         let record = stored.value;
         let now = self.inner.clock.now().unix_timestamp();
-        let key_ok = self.inner.keys.lookup(&record.access_key_id).is_some_and(|k| k.account == record.account);
+        let key_ok = self
+            .inner
+            .keys
+            .lookup(&record.access_key_id)
+            .is_some_and(|k| k.account == record.account);
         if record.expires <= now || !key_ok {
-            self.inner.meta.delete::<SessionRecord>(&Scope::global(), &key, Expect::Any).await?;
+            self.inner
+                .meta
+                .delete::<SessionRecord>(&Scope::global(), &key, Expect::Any)
+                .await?;
             tracing::info!(access_key = %record.access_key_id, expired = record.expires <= now, "console session ended");
             return Ok(None);
         }
@@ -167,7 +204,10 @@ impl Sessions {
         if token.is_empty() || token.len() > 128 {
             return Ok(());
         }
-        self.inner.meta.delete::<SessionRecord>(&Scope::global(), &token_key(token), Expect::Any).await?;
+        self.inner
+            .meta
+            .delete::<SessionRecord>(&Scope::global(), &token_key(token), Expect::Any)
+            .await?;
         Ok(())
     }
 
@@ -177,18 +217,32 @@ impl Sessions {
         let mut removed = 0;
         let mut start_after = None;
         loop {
-            let q = ListQuery { prefix: String::new(), start_after: start_after.take(), limit: Some(1000) };
-            let page = self.inner.meta.list::<SessionRecord>(&Scope::global(), &q).await?;
+            let q = ListQuery {
+                prefix: String::new(),
+                start_after: start_after.take(),
+                limit: Some(1000),
+            };
+            let page = self
+                .inner
+                .meta
+                .list::<SessionRecord>(&Scope::global(), &q)
+                .await?;
             let Some((last, _)) = page.last() else { break };
             let last = last.clone();
             for (key, rec) in &page {
                 if rec.value.expires <= now {
-                    self.inner.meta.delete::<SessionRecord>(&Scope::global(), key, Expect::Version(rec.version)).await.or_else(
-                        |e| match e {
+                    self.inner
+                        .meta
+                        .delete::<SessionRecord>(
+                            &Scope::global(),
+                            key,
+                            Expect::Version(rec.version),
+                        )
+                        .await
+                        .or_else(|e| match e {
                             MetaError::ConditionFailed { .. } => Ok(false),
                             e => Err(e),
-                        },
-                    )?;
+                        })?;
                     removed += 1;
                 }
             }
@@ -218,18 +272,28 @@ impl Sessions {
 
     /// Seconds to wait if `access_key_id` has used up its failures in the current window.
     fn throttled(&self, access_key_id: &str, now: OffsetDateTime) -> Option<u64> {
-        let failures = self.inner.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let failures = self
+            .inner
+            .failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         let (start, n) = failures.get(access_key_id)?;
         let end = *start + FAILURE_WINDOW;
         (*n >= MAX_FAILURES && now < end).then(|| (end - now).whole_seconds().max(1) as u64)
     }
 
     fn count_failure(&self, access_key_id: &str, now: OffsetDateTime) {
-        let mut failures = self.inner.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let mut failures = self
+            .inner
+            .failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if failures.len() >= FAILURE_TABLE_PRUNE {
             failures.retain(|_, (start, _)| now < *start + FAILURE_WINDOW);
         }
-        let entry = failures.entry(access_key_id.to_string()).or_insert((now, 0));
+        let entry = failures
+            .entry(access_key_id.to_string())
+            .or_insert((now, 0));
         if now >= entry.0 + FAILURE_WINDOW {
             *entry = (now, 0);
         }
@@ -237,13 +301,22 @@ impl Sessions {
     }
 
     fn clear_failures(&self, access_key_id: &str) {
-        self.inner.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(access_key_id);
+        self.inner
+            .failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(access_key_id);
     }
 }
 
 fn info(r: &SessionRecord) -> SessionInfo {
     let at = |s: i64| OffsetDateTime::from_unix_timestamp(s).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    SessionInfo { access_key_id: r.access_key_id.clone(), account: r.account.clone(), created: at(r.created), expires: at(r.expires) }
+    SessionInfo {
+        access_key_id: r.access_key_id.clone(),
+        account: r.account.clone(),
+        created: at(r.created),
+        expires: at(r.expires),
+    }
 }
 
 /// The record key of a token: its SHA-256 in hex.
@@ -254,7 +327,10 @@ fn token_key(token: &str) -> String {
 /// Equality whose time depends on neither the contents nor the lengths (both are hashed first).
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     let (a, b) = (Sha256::digest(a), Sha256::digest(b));
-    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 #[cfg(test)]
@@ -275,9 +351,16 @@ mod tests {
         let clock = ManualClock::new(OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap());
         let keys = Arc::new(TestKeys(Mutex::new(HashMap::from([(
             "AKIDEXAMPLE".to_string(),
-            KeyInfo { secret: "s3cret".into(), account: "111122223333".into() },
+            KeyInfo {
+                secret: "s3cret".into(),
+                account: "111122223333".into(),
+            },
         )]))));
-        (Sessions::new(meta, keys.clone(), clock.clone()), clock, keys)
+        (
+            Sessions::new(meta, keys.clone(), clock.clone()),
+            clock,
+            keys,
+        )
     }
 
     #[tokio::test]
@@ -295,10 +378,22 @@ mod tests {
     #[tokio::test]
     async fn wrong_secret_and_unknown_key_are_refused() {
         let (s, _, _) = setup().await;
-        assert!(matches!(s.sign_in("AKIDEXAMPLE", "wrong").await, Err(SignInError::BadCredentials)));
-        assert!(matches!(s.sign_in("AKIDEXAMPLE", "").await, Err(SignInError::BadCredentials)));
-        assert!(matches!(s.sign_in("NOPE", "").await, Err(SignInError::BadCredentials)));
-        assert!(matches!(s.sign_in("NOPE", "s3cret").await, Err(SignInError::BadCredentials)));
+        assert!(matches!(
+            s.sign_in("AKIDEXAMPLE", "wrong").await,
+            Err(SignInError::BadCredentials)
+        ));
+        assert!(matches!(
+            s.sign_in("AKIDEXAMPLE", "").await,
+            Err(SignInError::BadCredentials)
+        ));
+        assert!(matches!(
+            s.sign_in("NOPE", "").await,
+            Err(SignInError::BadCredentials)
+        ));
+        assert!(matches!(
+            s.sign_in("NOPE", "s3cret").await,
+            Err(SignInError::BadCredentials)
+        ));
     }
 
     #[tokio::test]
@@ -310,7 +405,11 @@ mod tests {
         assert!(s.lookup(&token).await.unwrap().is_some());
         clock.advance(Duration::from_secs(1));
         assert_eq!(s.lookup(&token).await.unwrap(), None);
-        assert_eq!(s.purge_expired().await.unwrap(), 1, "the other expired session is purged");
+        assert_eq!(
+            s.purge_expired().await.unwrap(),
+            1,
+            "the other expired session is purged"
+        );
         assert_eq!(s.lookup(&other).await.unwrap(), None);
     }
 
@@ -326,9 +425,15 @@ mod tests {
     async fn repeated_failures_throttle_the_key_id() {
         let (s, clock, _) = setup().await;
         for _ in 0..MAX_FAILURES {
-            assert!(matches!(s.sign_in("AKIDEXAMPLE", "guess").await, Err(SignInError::BadCredentials)));
+            assert!(matches!(
+                s.sign_in("AKIDEXAMPLE", "guess").await,
+                Err(SignInError::BadCredentials)
+            ));
         }
-        assert!(matches!(s.sign_in("AKIDEXAMPLE", "s3cret").await, Err(SignInError::Throttled(_))));
+        assert!(matches!(
+            s.sign_in("AKIDEXAMPLE", "s3cret").await,
+            Err(SignInError::Throttled(_))
+        ));
         clock.advance(FAILURE_WINDOW);
         assert!(s.sign_in("AKIDEXAMPLE", "s3cret").await.is_ok());
     }

@@ -38,7 +38,9 @@ impl FromStr for Statistic {
             "Minimum" => Statistic::Minimum,
             "Maximum" => Statistic::Maximum,
             p if p.starts_with('p') => {
-                let n: f64 = p[1..].parse().map_err(|_| format!("The value {s} for parameter Statistic is invalid."))?;
+                let n: f64 = p[1..]
+                    .parse()
+                    .map_err(|_| format!("The value {s} for parameter Statistic is invalid."))?;
                 if !(0.0..=100.0).contains(&n) || p[1..].contains(['e', 'E', '+', '-']) {
                     return Err(format!("The value {s} for parameter Statistic is invalid."));
                 }
@@ -136,7 +138,11 @@ pub fn aggregate(points: &[StoredPoint], period: i64, stat: Statistic) -> Series
             (None, _) => {}
         }
     }
-    let unit = units.into_values().max_by_key(|(n, _)| *n).map(|(_, u)| u).unwrap_or_default();
+    let unit = units
+        .into_values()
+        .max_by_key(|(n, _)| *n)
+        .map(|(_, u)| u)
+        .unwrap_or_default();
     let datapoints = buckets
         .into_iter()
         .filter_map(|(t, acc)| {
@@ -148,7 +154,10 @@ pub fn aggregate(points: &[StoredPoint], period: i64, stat: Statistic) -> Series
                 Statistic::Average => (acc.count > 0.0).then(|| acc.sum / acc.count),
                 Statistic::Percentile(p) => acc.values.and_then(|v| percentile(v, p)),
             }?;
-            Some(Datapoint { timestamp: OffsetDateTime::from_unix_timestamp(t).ok()?, value })
+            Some(Datapoint {
+                timestamp: OffsetDateTime::from_unix_timestamp(t).ok()?,
+                value,
+            })
         })
         .collect();
     Series { unit, datapoints }
@@ -198,8 +207,14 @@ mod tests {
     #[test]
     fn parses_statistics() {
         assert_eq!("Average".parse::<Statistic>().unwrap(), Statistic::Average);
-        assert_eq!("p99".parse::<Statistic>().unwrap(), Statistic::Percentile(99.0));
-        assert_eq!("p99.9".parse::<Statistic>().unwrap(), Statistic::Percentile(99.9));
+        assert_eq!(
+            "p99".parse::<Statistic>().unwrap(),
+            Statistic::Percentile(99.0)
+        );
+        assert_eq!(
+            "p99.9".parse::<Statistic>().unwrap(),
+            Statistic::Percentile(99.9)
+        );
         assert!("p101".parse::<Statistic>().is_err());
         assert!("pabc".parse::<Statistic>().is_err());
         assert!("p1e1".parse::<Statistic>().is_err());
@@ -209,34 +224,72 @@ mod tests {
 
     #[test]
     fn aggregates_into_aligned_periods() {
-        let pts = [value(60, 1.0), value(90, 3.0), value(119, 5.0), value(180, 10.0)];
+        let pts = [
+            value(60, 1.0),
+            value(90, 3.0),
+            value(119, 5.0),
+            value(180, 10.0),
+        ];
         let s = aggregate(&pts, 60, Statistic::Sum);
         assert_eq!(s.unit, Unit::Count);
-        let got: Vec<(i64, f64)> = s.datapoints.iter().map(|d| (d.timestamp.unix_timestamp(), d.value)).collect();
+        let got: Vec<(i64, f64)> = s
+            .datapoints
+            .iter()
+            .map(|d| (d.timestamp.unix_timestamp(), d.value))
+            .collect();
         assert_eq!(got, vec![(60, 9.0), (180, 10.0)]);
         let avg = aggregate(&pts, 60, Statistic::Average);
         assert_eq!(avg.datapoints[0].value, 3.0);
-        assert_eq!(aggregate(&pts, 60, Statistic::Minimum).datapoints[0].value, 1.0);
-        assert_eq!(aggregate(&pts, 60, Statistic::Maximum).datapoints[0].value, 5.0);
-        assert_eq!(aggregate(&pts, 60, Statistic::SampleCount).datapoints[0].value, 3.0);
+        assert_eq!(
+            aggregate(&pts, 60, Statistic::Minimum).datapoints[0].value,
+            1.0
+        );
+        assert_eq!(
+            aggregate(&pts, 60, Statistic::Maximum).datapoints[0].value,
+            5.0
+        );
+        assert_eq!(
+            aggregate(&pts, 60, Statistic::SampleCount).datapoints[0].value,
+            3.0
+        );
         assert_eq!(aggregate(&pts, 300, Statistic::Sum).datapoints.len(), 1);
     }
 
     #[test]
     fn percentiles_use_raw_values_only() {
         let pts: Vec<StoredPoint> = (1..=100).map(|i| value(0, i as f64)).collect();
-        assert_eq!(aggregate(&pts, 60, Statistic::Percentile(90.0)).datapoints[0].value, 90.0);
-        assert_eq!(aggregate(&pts, 60, Statistic::Percentile(99.0)).datapoints[0].value, 99.0);
-        assert_eq!(aggregate(&pts, 60, Statistic::Percentile(100.0)).datapoints[0].value, 100.0);
-        assert_eq!(aggregate(&pts, 60, Statistic::Percentile(0.0)).datapoints[0].value, 1.0);
+        assert_eq!(
+            aggregate(&pts, 60, Statistic::Percentile(90.0)).datapoints[0].value,
+            90.0
+        );
+        assert_eq!(
+            aggregate(&pts, 60, Statistic::Percentile(99.0)).datapoints[0].value,
+            99.0
+        );
+        assert_eq!(
+            aggregate(&pts, 60, Statistic::Percentile(100.0)).datapoints[0].value,
+            100.0
+        );
+        assert_eq!(
+            aggregate(&pts, 60, Statistic::Percentile(0.0)).datapoints[0].value,
+            1.0
+        );
         let mut set = value(0, 0.0);
         set.sample_count = 5.0;
         set.values = None;
-        assert!(aggregate(&[set.clone()], 60, Statistic::Percentile(90.0)).datapoints.is_empty());
-        assert_eq!(aggregate(&[set], 60, Statistic::SampleCount).datapoints[0].value, 5.0);
+        assert!(aggregate(&[set.clone()], 60, Statistic::Percentile(90.0))
+            .datapoints
+            .is_empty());
+        assert_eq!(
+            aggregate(&[set], 60, Statistic::SampleCount).datapoints[0].value,
+            5.0
+        );
         // Weighted values: 1 seen 9 times, 100 once.
         assert_eq!(percentile(vec![(100.0, 1.0), (1.0, 9.0)], 90.0), Some(1.0));
-        assert_eq!(percentile(vec![(100.0, 1.0), (1.0, 9.0)], 91.0), Some(100.0));
+        assert_eq!(
+            percentile(vec![(100.0, 1.0), (1.0, 9.0)], 91.0),
+            Some(100.0)
+        );
     }
 
     #[test]
@@ -244,8 +297,10 @@ mod tests {
         assert_eq!(check_range(60, at(0), at(3600)), Ok(60));
         assert!(check_range(45, at(0), at(3600)).is_err());
         assert!(check_range(60, at(10), at(10)).is_err());
-        assert!(check_range(1, at(0), at(86400)).unwrap_err().contains("exceeds the limit of 1440"));
+        assert!(check_range(1, at(0), at(86400))
+            .unwrap_err()
+            .contains("exceeds the limit of 1440"));
         assert_eq!(check_range(5, at(0), at(7200)), Ok(1440));
-        assert_eq!(check_range(0, at(0), at(1)).is_err(), true);
+        assert!(check_range(0, at(0), at(1)).is_err());
     }
 }

@@ -28,8 +28,20 @@ async fn app() -> (Router, Metrics) {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let metrics = Metrics::open(&meta, clock.clone()).await.unwrap();
     let keys = Keys(HashMap::from([
-        ("AKIAA".to_string(), KeyInfo { secret: "secret-a".into(), account: A.into() }),
-        ("AKIAB".to_string(), KeyInfo { secret: "secret-b".into(), account: B.into() }),
+        (
+            "AKIAA".to_string(),
+            KeyInfo {
+                secret: "secret-a".into(),
+                account: A.into(),
+            },
+        ),
+        (
+            "AKIAB".to_string(),
+            KeyInfo {
+                secret: "secret-b".into(),
+                account: B.into(),
+            },
+        ),
     ]));
     let console = Console::new(ConsoleDeps {
         meta,
@@ -47,7 +59,11 @@ async fn send(app: &Router, req: Request<Body>) -> (StatusCode, http::HeaderMap,
     let resp = app.clone().oneshot(req).await.unwrap();
     let (parts, body) = resp.into_parts();
     let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap();
-    (parts.status, parts.headers, String::from_utf8_lossy(&bytes).into_owned())
+    (
+        parts.status,
+        parts.headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
 }
 
 fn get(path: &str, cookie: Option<&str>) -> Request<Body> {
@@ -60,7 +76,10 @@ fn get(path: &str, cookie: Option<&str>) -> Request<Body> {
 
 async fn sign_in(app: &Router, key: &str, secret: &str) -> (StatusCode, http::HeaderMap, String) {
     let body = serde_json::json!({"accessKeyId": key, "secretAccessKey": secret}).to_string();
-    let req = Request::post("/console/api/signin").header(header::CONTENT_TYPE, "application/json").body(Body::from(body)).unwrap();
+    let req = Request::post("/console/api/signin")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .unwrap();
     send(app, req).await
 }
 
@@ -68,24 +87,44 @@ async fn sign_in(app: &Router, key: &str, secret: &str) -> (StatusCode, http::He
 async fn cookie(app: &Router, key: &str, secret: &str) -> String {
     let (status, headers, _) = sign_in(app, key, secret).await;
     assert_eq!(status, StatusCode::OK);
-    let set = headers.get(header::SET_COOKIE).unwrap().to_str().unwrap().to_string();
+    let set = headers
+        .get(header::SET_COOKIE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     set.split(';').next().unwrap().to_string()
 }
 
 #[tokio::test]
 async fn data_api_needs_a_session() {
     let (app, _) = app().await;
-    for path in ["/console/api/session", "/console/api/namespaces", "/console/api/metrics?namespace=AWS/S3", "/console/api/statistics", "/console/api/alarms", "/console/api/alarm-history?alarmName=x", "/console/api/other"] {
+    for path in [
+        "/console/api/session",
+        "/console/api/namespaces",
+        "/console/api/metrics?namespace=AWS/S3",
+        "/console/api/statistics",
+        "/console/api/alarms",
+        "/console/api/alarm-history?alarmName=x",
+        "/console/api/other",
+    ] {
         let (status, headers, body) = send(&app, get(path, None)).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}");
         assert!(body.contains("Unauthenticated"), "{path}: {body}");
         assert!(headers.contains_key(header::CONTENT_SECURITY_POLICY));
         let (status, _, _) = send(&app, get(path, Some("hearth_console=forged"))).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{path} with a forged cookie");
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{path} with a forged cookie"
+        );
     }
     let (status, headers, _) = send(&app, get("/console/metrics", None)).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(headers.get(header::LOCATION).unwrap(), "/console/signin?next=/console/metrics");
+    assert_eq!(
+        headers.get(header::LOCATION).unwrap(),
+        "/console/signin?next=/console/metrics"
+    );
     let (status, _, body) = send(&app, get("/console/signin", None)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("Secret access key"));
@@ -112,7 +151,12 @@ async fn sign_in_checks_the_secret_and_sets_a_strict_cookie() {
     assert!(body.contains(A) && !body.contains("secret-a"));
     let set = headers.get(header::SET_COOKIE).unwrap().to_str().unwrap();
     assert!(set.starts_with("hearth_console="));
-    for attr in ["HttpOnly", "SameSite=Strict", "Path=/console", "Max-Age=43200"] {
+    for attr in [
+        "HttpOnly",
+        "SameSite=Strict",
+        "Path=/console",
+        "Max-Age=43200",
+    ] {
         assert!(set.contains(attr), "{set} lacks {attr}");
     }
     assert!(!set.contains("secret-a"));
@@ -121,20 +165,45 @@ async fn sign_in_checks_the_secret_and_sets_a_strict_cookie() {
     let (status, _, body) = send(&app, get("/console/api/session", Some(c))).await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("\"accountId\":\"111111111111\""), "{body}");
-    assert_eq!(send(&app, get("/console/metrics", Some(c))).await.0, StatusCode::OK);
+    assert_eq!(
+        send(&app, get("/console/metrics", Some(c))).await.0,
+        StatusCode::OK
+    );
 
-    let out = Request::post("/console/api/signout").header(header::COOKIE, c).body(Body::empty()).unwrap();
+    let out = Request::post("/console/api/signout")
+        .header(header::COOKIE, c)
+        .body(Body::empty())
+        .unwrap();
     assert_eq!(send(&app, out).await.0, StatusCode::NO_CONTENT);
-    assert_eq!(send(&app, get("/console/api/session", Some(c))).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        send(&app, get("/console/api/session", Some(c))).await.0,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
 async fn metrics_are_scoped_to_the_signed_in_account() {
     let (app, metrics) = app().await;
     let now = metrics.now();
-    let datum = |v: f64| MetricDatum::new("AWS/S3", "AllRequests", now, v).dimension("BucketName", "b1").dimension("FilterId", "EntireBucket");
-    metrics.put(&Scope::new(A, "us-east-1"), vec![datum(1.0), datum(1.0), datum(1.0)]).await.unwrap();
-    metrics.put(&Scope::new(B, "us-east-1"), vec![MetricDatum::new("Custom/B", "Secret", now, 7.0)]).await.unwrap();
+    let datum = |v: f64| {
+        MetricDatum::new("AWS/S3", "AllRequests", now, v)
+            .dimension("BucketName", "b1")
+            .dimension("FilterId", "EntireBucket")
+    };
+    metrics
+        .put(
+            &Scope::new(A, "us-east-1"),
+            vec![datum(1.0), datum(1.0), datum(1.0)],
+        )
+        .await
+        .unwrap();
+    metrics
+        .put(
+            &Scope::new(B, "us-east-1"),
+            vec![MetricDatum::new("Custom/B", "Secret", now, 7.0)],
+        )
+        .await
+        .unwrap();
 
     let a = cookie(&app, "AKIAA", "secret-a").await;
     let b = cookie(&app, "AKIAB", "secret-b").await;
@@ -142,7 +211,11 @@ async fn metrics_are_scoped_to_the_signed_in_account() {
     assert_eq!(body, r#"{"namespaces":["AWS/S3"]}"#);
     let (_, _, body) = send(&app, get("/console/api/namespaces", Some(&b))).await;
     assert_eq!(body, r#"{"namespaces":["Custom/B"]}"#);
-    let (_, _, body) = send(&app, get("/console/api/namespaces?region=eu-west-1", Some(&a))).await;
+    let (_, _, body) = send(
+        &app,
+        get("/console/api/namespaces?region=eu-west-1", Some(&a)),
+    )
+    .await;
     assert_eq!(body, r#"{"namespaces":[]}"#);
 
     let (_, _, body) = send(&app, get("/console/api/metrics?namespace=AWS/S3", Some(&a))).await;
@@ -161,15 +234,40 @@ async fn metrics_are_scoped_to_the_signed_in_account() {
     assert!(body.contains(r#""datapoints":[]"#), "{body}");
 
     // Bad input gets AWS's errors.
-    let (status, _, body) = send(&app, get("/console/api/statistics?namespace=AWS/S3&metricName=AllRequests&period=7", Some(&a))).await;
+    let (status, _, body) = send(
+        &app,
+        get(
+            "/console/api/statistics?namespace=AWS/S3&metricName=AllRequests&period=7",
+            Some(&a),
+        ),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.contains("InvalidParameterValue"), "{body}");
-    let (status, _, body) = send(&app, get("/console/api/statistics?metricName=AllRequests", Some(&a))).await;
+    let (status, _, body) = send(
+        &app,
+        get("/console/api/statistics?metricName=AllRequests", Some(&a)),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.contains("MissingParameter"), "{body}");
-    let (status, _, _) = send(&app, get("/console/api/statistics?namespace=n&metricName=m&statistic=p200", Some(&a))).await;
+    let (status, _, _) = send(
+        &app,
+        get(
+            "/console/api/statistics?namespace=n&metricName=m&statistic=p200",
+            Some(&a),
+        ),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (status, _, _) = send(&app, get("/console/api/statistics?namespace=n&metricName=m&dimensions=nope", Some(&a))).await;
+    let (status, _, _) = send(
+        &app,
+        get(
+            "/console/api/statistics?namespace=n&metricName=m&dimensions=nope",
+            Some(&a),
+        ),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _, _) = send(&app, get("/console/api/namespaces?region=../x", Some(&a))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -181,7 +279,10 @@ async fn metrics_are_scoped_to_the_signed_in_account() {
 #[tokio::test]
 async fn signed_and_other_requests_go_to_the_aws_router() {
     let (app, _) = app().await;
-    let signed = Request::get("/console/key").header(header::AUTHORIZATION, "AWS4-HMAC-SHA256 Credential=x").body(Body::empty()).unwrap();
+    let signed = Request::get("/console/key")
+        .header(header::AUTHORIZATION, "AWS4-HMAC-SHA256 Credential=x")
+        .body(Body::empty())
+        .unwrap();
     assert_eq!(send(&app, signed).await.2, "aws");
     let presigned = get("/console/key?X-Amz-Credential=x&X-Amz-Signature=y", None);
     assert_eq!(send(&app, presigned).await.2, "aws");
@@ -192,7 +293,15 @@ async fn signed_and_other_requests_go_to_the_aws_router() {
     assert_eq!(headers.get(header::LOCATION).unwrap(), "/console/metrics");
     let (status, headers, body) = send(&app, get("/console/static/uPlot.iife.min.js", None)).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(headers.get(header::CONTENT_TYPE).unwrap().to_str().unwrap().starts_with("text/javascript"));
+    assert!(headers
+        .get(header::CONTENT_TYPE)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
     assert!(body.contains("uPlot"));
-    assert_eq!(send(&app, get("/console/static/nope.js", None)).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        send(&app, get("/console/static/nope.js", None)).await.0,
+        StatusCode::NOT_FOUND
+    );
 }

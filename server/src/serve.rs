@@ -43,7 +43,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     };
     let s3 = hearth_s3::S3::new(meta.clone(), blobs, clock.clone());
     let mut services: HashMap<&'static str, Vec<Arc<dyn Handler>>> = HashMap::new();
-    for (signing_name, handler) in crate::services::build(&rt, &s3).await? {
+    let (built, public_routes) = crate::services::build(&config, &rt, &s3).await?;
+    for (signing_name, handler) in built {
         services.entry(signing_name).or_default().push(handler);
     }
 
@@ -70,7 +71,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .route("/health", get(|| async { "ok" }))
         .route("/metrics", get(crate::gateway::prometheus))
         .fallback(crate::gateway::handle)
-        .with_state(gateway);
+        .with_state(gateway)
+        .merge(public_routes);
     let app = console.in_front_of(app);
 
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
