@@ -7,11 +7,22 @@ use hearth_protocol::dispatch::Handler;
 use hearth_runtime::Runtime;
 use std::sync::Arc;
 
-/// Build every service. `s3` is shared so services can read and write objects in-process.
-pub async fn build(rt: &Runtime, s3: &hearth_s3::S3) -> anyhow::Result<Vec<(&'static str, Arc<dyn Handler>)>> {
+/// Build every service, and the unsigned routes services serve next to the AWS APIs (SNS
+/// confirmation links). `s3` is shared so services can read and write objects in-process.
+pub async fn build(config: &hearth_config::Config, rt: &Runtime, s3: &hearth_s3::S3) -> anyhow::Result<(Vec<(&'static str, Arc<dyn Handler>)>, axum::Router)> {
+    let sns = hearth_sns::Sns::new(rt, sns_settings(config)).await.map_err(anyhow::Error::msg)?;
     let _ = (rt, s3);
     let services: Vec<(&'static str, Arc<dyn Handler>)> = vec![
         ("sts", Arc::new(hearth_sts::Sts)),
+        ("sns", Arc::new(sns.clone())),
     ];
-    Ok(services)
+    Ok((services, sns.public_routes()))
+}
+
+fn sns_settings(config: &hearth_config::Config) -> hearth_sns::Settings {
+    hearth_sns::Settings {
+        smtp_relay: config.sns.smtp_relay.clone(),
+        smtp_from: config.sns.smtp_from.clone(),
+        public_endpoint: config.sns_public_endpoint(),
+    }
 }
