@@ -15,6 +15,7 @@ pub async fn build(config: &hearth_config::Config, rt: &Runtime, s3: &hearth_s3:
     let services: Vec<(&'static str, Arc<dyn Handler>)> = vec![
         ("sts", Arc::new(hearth_sts::Sts)),
         ("sns", Arc::new(sns.clone())),
+        ("monitoring", Arc::new(hearth_cloudwatch::CloudWatch::start(rt, None))),
     ];
     Ok((services, sns.public_routes()))
 }

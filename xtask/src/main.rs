@@ -140,13 +140,21 @@ impl<'a> Generator<'a> {
         }
 
         // Schema tables.
-        let protocol = match meta["protocol"].as_str().unwrap() {
-            "json" => format!("Protocol::AwsJson {{ version_1_1: {} }}", meta["jsonVersion"] == "1.1"),
-            "rest-json" => "Protocol::RestJson".into(),
-            "rest-xml" => "Protocol::RestXml".into(),
-            "query" => "Protocol::Query".into(),
-            p => bail!("unsupported protocol {p}"),
-        };
+        let protocol = protocol_expr(meta, &resolved_protocol(meta))?;
+        let declared: Vec<&str> = meta["protocols"].as_array().map(|a| a.iter().filter_map(|p| p.as_str()).collect()).unwrap_or_default();
+        if declared.len() > 1 {
+            // Models that declare several protocols: Hearth answers each request in the one it came in.
+            let mut all = vec![protocol.clone()];
+            for p in &declared {
+                if let Ok(e) = protocol_expr(meta, p) {
+                    if !all.contains(&e) {
+                        all.push(e);
+                    }
+                }
+            }
+            writeln!(out, "/// Every protocol the model declares, the one botocore picks first (`Handler::protocols`).")?;
+            writeln!(out, "pub static PROTOCOLS: [Protocol; {}] = [{}];\n", all.len(), all.join(", "))?;
+        }
         let xml_ns = match meta["xmlNamespace"].as_str() {
             Some(ns) => ns.to_string(),
             None if meta["protocol"] == "rest-xml" => format!("http://{}.amazonaws.com/doc/{}/", meta["endpointPrefix"].as_str().unwrap(), meta["apiVersion"].as_str().unwrap()),
@@ -333,6 +341,30 @@ fn struct_reaches(spec: &Value, from: &str, target: &str, seen: &mut BTreeSet<St
     members(s).into_iter().any(|(_, mv)| {
         let t = mv["shape"].as_str().unwrap();
         spec["shapes"][t]["type"] == "structure" && struct_reaches(spec, t, target, seen)
+    })
+}
+
+/// The protocol botocore speaks to a service: with a `protocols` list, the first of its own
+/// priority order (`botocore.utils.PRIORITY_ORDERED_SUPPORTED_PROTOCOLS`) the model lists; else
+/// the legacy `protocol`.
+fn resolved_protocol(meta: &Value) -> String {
+    const PRIORITY: [&str; 6] = ["json", "rest-json", "rest-xml", "smithy-rpc-v2-cbor", "query", "ec2"];
+    if let Some(list) = meta["protocols"].as_array().filter(|a| !a.is_empty()) {
+        if let Some(p) = PRIORITY.iter().find(|p| list.iter().any(|v| v.as_str() == Some(p))) {
+            return p.to_string();
+        }
+    }
+    meta["protocol"].as_str().unwrap_or_default().to_string()
+}
+
+fn protocol_expr(meta: &Value, protocol: &str) -> Result<String> {
+    Ok(match protocol {
+        "json" => format!("Protocol::AwsJson {{ version_1_1: {} }}", meta["jsonVersion"] == "1.1"),
+        "rest-json" => "Protocol::RestJson".into(),
+        "rest-xml" => "Protocol::RestXml".into(),
+        "query" => "Protocol::Query".into(),
+        "smithy-rpc-v2-cbor" => "Protocol::RpcV2Cbor".into(),
+        p => bail!("unsupported protocol {p}"),
     })
 }
 

@@ -1,9 +1,16 @@
 //! The contract between the server and a service that speaks a buffered protocol (awsJson,
-//! restJson, awsQuery): the server verifies the signature, decodes the body into the canonical
-//! input value with the service's schema, calls [`Handler::call`], and encodes the output or
-//! the error in the service's envelope. S3 streams its bodies and has its own entry point.
+//! restJson, awsQuery, RPC v2 CBOR): the server verifies the signature, decodes the body into the
+//! canonical input value with the service's schema, calls [`Handler::call`], and encodes the
+//! output or the error in the service's envelope. S3 streams its bodies and has its own entry point.
+//!
+//! A service whose model declares several protocols (CloudWatch: RPC v2 CBOR, awsJson 1.0 and
+//! awsQuery) lists them in [`Handler::protocols`]; each request is then answered in the protocol
+//! it was sent in, told by its shape (see [`wire_protocol`]). Bodies sent with
+//! `Content-Encoding: gzip` (botocore compresses large PutMetricData requests) are inflated first.
+//! A request carrying `x-amzn-query-mode: true` (botocore, for services that were awsQuery
+//! services) gets the `x-amzn-query-error: <code>;<Sender|Receiver>` header on errors.
 
-use crate::codec::{self, json, query, rest, DecodeError};
+use crate::codec::{self, cbor, json, query, rest, DecodeError};
 use crate::error::{AwsError, ErrorReply};
 use crate::schema::{OperationSpec, Service};
 use crate::{Protocol, RequestContext};
@@ -17,6 +24,11 @@ pub trait Handler: Send + Sync + 'static {
     /// Run one operation. `input` is the canonical input value; the reply is the canonical
     /// output value (`serde_json::to_value` of the generated output type).
     async fn call(&self, ctx: &RequestContext, op: &'static OperationSpec, input: Value) -> Result<Value, AwsError>;
+    /// Every protocol the service answers in (its model's `protocols`); the first entry of the
+    /// model, `model().protocol`, is the one used when a request's shape says nothing.
+    fn protocols(&self) -> &'static [Protocol] {
+        std::slice::from_ref(&self.model().protocol)
+    }
 }
 
 /// A request as the server hands it over: parts plus the whole body.
@@ -43,12 +55,43 @@ impl Reply {
 
 /// Whether this request is addressed to `svc` (by `X-Amz-Target`, query `Action` or REST path).
 pub fn matches(svc: &'static Service, req: &BufferedRequest) -> bool {
-    find_operation(svc, req).is_ok()
+    find_operation(svc, svc.protocol, req).is_ok()
 }
 
-fn find_operation(svc: &'static Service, req: &BufferedRequest) -> Result<(&'static OperationSpec, Vec<(String, String)>), AwsError> {
+/// The protocol `req` was sent in, among those a service accepts (`accepted[0]` by default): the
+/// RPC v2 path `/service/<name>/operation/<op>` is CBOR, an `X-Amz-Target` header awsJson, and a
+/// form (or a GET with `Action`) awsQuery.
+pub fn wire_protocol(accepted: &[Protocol], req: &BufferedRequest) -> Option<Protocol> {
+    let first = *accepted.first()?;
+    if accepted.len() == 1 {
+        return Some(first);
+    }
+    let find = |f: fn(&Protocol) -> bool| accepted.iter().copied().find(|p| f(p));
+    let headers = &req.parts.headers;
+    let looks = if cbor::is_rpc_v2_path(req.parts.uri.path()) {
+        find(|p| matches!(p, Protocol::RpcV2Cbor))
+    } else if headers.contains_key("x-amz-target") {
+        find(|p| matches!(p, Protocol::AwsJson { .. }))
+    } else if headers.get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"))
+        || (req.parts.method == http::Method::GET && req.parts.uri.query().is_some_and(|q| q.contains("Action=")))
+    {
+        find(|p| matches!(p, Protocol::Query))
+    } else {
+        None
+    };
+    Some(looks.unwrap_or(first))
+}
+
+fn find_operation(svc: &'static Service, protocol: Protocol, req: &BufferedRequest) -> Result<(&'static OperationSpec, Vec<(String, String)>), AwsError> {
     let unknown = |what: &str| AwsError::new("UnknownOperationException", format!("Unknown operation {what}"), 400);
-    match svc.protocol {
+    match protocol {
+        Protocol::RpcV2Cbor => {
+            let path = req.parts.uri.path();
+            if req.parts.method != http::Method::POST {
+                return Err(unknown(&format!("{} {path}", req.parts.method)));
+            }
+            cbor::path_operation(svc, path).map(|op| (op, vec![])).ok_or_else(|| unknown(path))
+        }
         Protocol::AwsJson { .. } => {
             let target = req.parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("");
             json::target_operation(svc, target).map(|op| (op, vec![])).ok_or_else(|| unknown(target))
@@ -79,26 +122,60 @@ fn query_form(req: &BufferedRequest) -> query::Form {
     }
 }
 
+/// Largest inflated body of a gzip-encoded request.
+const MAX_INFLATED_BODY: u64 = 16 * 1024 * 1024;
+
+/// The body, inflated when it was sent with `Content-Encoding: gzip`.
+fn inflate<'a>(req: &BufferedRequest<'a>) -> Result<std::borrow::Cow<'a, [u8]>, DecodeError> {
+    let gzip = req.parts.headers.get_all("content-encoding").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|e| e.trim().eq_ignore_ascii_case("gzip"));
+    if !gzip {
+        return Ok(std::borrow::Cow::Borrowed(req.body));
+    }
+    use std::io::Read;
+    let mut out = Vec::new();
+    let mut decoder = flate2::read::GzDecoder::new(req.body).take(MAX_INFLATED_BODY + 1);
+    decoder.read_to_end(&mut out).map_err(|e| DecodeError::Malformed(format!("the gzip-encoded body could not be inflated: {e}")))?;
+    if out.len() as u64 > MAX_INFLATED_BODY {
+        return Err(DecodeError::Malformed("the inflated body is too large".into()));
+    }
+    Ok(std::borrow::Cow::Owned(out))
+}
+
 /// Decode, call and encode one request for `handler`.
 pub async fn serve(handler: &dyn Handler, ctx: &RequestContext, req: BufferedRequest<'_>) -> Reply {
     let svc = handler.model();
-    let protocol = svc.protocol;
+    let protocol = wire_protocol(handler.protocols(), &req).unwrap_or(svc.protocol);
     let head = req.parts.method == http::Method::HEAD;
-    let (op, labels) = match find_operation(svc, &req) {
+    let query_mode = req.parts.headers.get("x-amzn-query-mode").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
+    let fail = |e: &AwsError, op: Option<&'static str>| {
+        let mut reply = Reply::error(e, protocol, &ctx.request_id, head, op);
+        if query_mode && matches!(protocol, Protocol::AwsJson { .. } | Protocol::RpcV2Cbor) {
+            reply.headers.push(("x-amzn-query-error".into(), format!("{};{}", e.code, if e.sender_fault { "Sender" } else { "Receiver" })));
+        }
+        reply
+    };
+    let body = match inflate(&req) {
+        Ok(b) => b,
+        Err(e) => return fail(&e.to_aws(protocol), None),
+    };
+    let body: &[u8] = &body;
+    let req = BufferedRequest { parts: req.parts, body };
+    let (op, labels) = match find_operation(svc, protocol, &req) {
         Ok(found) => found,
-        Err(e) => return Reply::error(&e, protocol, &ctx.request_id, head, None),
+        Err(e) => return fail(&e, None),
     };
     let decoded: Result<Value, DecodeError> = match protocol {
-        Protocol::AwsJson { .. } => json::decode_input(req.body),
+        Protocol::RpcV2Cbor => cbor::decode_input(svc, op, body),
+        Protocol::AwsJson { .. } => json::decode_input(body),
         Protocol::Query => query::decode_input(svc, op, &query_form(&req)),
         Protocol::RestJson | Protocol::RestXml => {
             let q = rest::parse_query(req.parts.uri.query().unwrap_or(""));
-            rest::decode_input(svc, op, &labels, &q, &req.parts.headers, req.body)
+            rest::decode_input(svc, op, &labels, &q, &req.parts.headers, body)
         }
     };
     let input = match decoded {
         Ok(v) => v,
-        Err(e) => return Reply::error(&e.to_aws(protocol), protocol, &ctx.request_id, head, Some(op.name)),
+        Err(e) => return fail(&e.to_aws(protocol), Some(op.name)),
     };
     let output = match handler.call(ctx, op, input).await {
         Ok(v) => v,
@@ -106,7 +183,7 @@ pub async fn serve(handler: &dyn Handler, ctx: &RequestContext, req: BufferedReq
             if e.status.is_server_error() {
                 tracing::error!(operation = op.name, code = %e.code, message = %e.message, "service error");
             }
-            return Reply::error(&e, protocol, &ctx.request_id, head, Some(op.name));
+            return fail(&e, Some(op.name));
         }
     };
     let mut reply = Reply { status: 200, headers: vec![("x-amzn-requestid".into(), ctx.request_id.clone())], body: Vec::new(), operation: Some(op.name) };
@@ -118,6 +195,13 @@ pub async fn serve(handler: &dyn Handler, ctx: &RequestContext, req: BufferedReq
         Protocol::Query => {
             reply.headers.push(("content-type".into(), "text/xml".into()));
             reply.body = query::encode_output(svc, op, &output, &ctx.request_id);
+        }
+        Protocol::RpcV2Cbor => {
+            reply.headers.push(("smithy-protocol".into(), cbor::SMITHY_PROTOCOL.into()));
+            reply.body = cbor::encode_output(svc, op, &output);
+            if !reply.body.is_empty() {
+                reply.headers.push(("content-type".into(), cbor::CONTENT_TYPE.into()));
+            }
         }
         Protocol::RestJson | Protocol::RestXml => {
             let enc = rest::encode_output(svc, op, &output);

@@ -11,8 +11,10 @@ pub enum Protocol {
     RestJson,
     /// `rest-xml` (S3).
     RestXml,
-    /// `query` (SNS, CloudWatch, STS).
+    /// `query` (SNS, STS; CloudWatch also accepts it).
     Query,
+    /// `smithy-rpc-v2-cbor` (CloudWatch's first declared protocol; newer AWS SDKs use it).
+    RpcV2Cbor,
 }
 
 /// An error as the client sees it: AWS code, message, HTTP status and fault side.
@@ -87,6 +89,11 @@ impl AwsError {
                 headers.push(("content-type", "application/json".into()));
                 self.json_body()
             }
+            Protocol::RpcV2Cbor => {
+                headers.push(("smithy-protocol", crate::codec::cbor::SMITHY_PROTOCOL.into()));
+                headers.push(("content-type", crate::codec::cbor::CONTENT_TYPE.into()));
+                crate::codec::cbor::error_body(&self.code, &self.message, &self.extra)
+            }
         };
         ErrorReply { status: self.status, headers, body: if head { Vec::new() } else { body } }
     }
@@ -119,5 +126,10 @@ mod tests {
         assert_eq!(v["__type"], "NoSuchKey");
         let q = String::from_utf8(AwsError::new("InvalidClientTokenId", "bad", 403).render(Protocol::Query, "r", false).body).unwrap();
         assert!(q.contains("<Type>Sender</Type><Code>InvalidClientTokenId</Code>"));
+        let c = AwsError::new("ResourceNotFound", "gone", 404).render(Protocol::RpcV2Cbor, "r", false);
+        assert_eq!(c.status, 404);
+        assert!(c.headers.contains(&("smithy-protocol", "rpc-v2-cbor".to_string())));
+        let v = crate::codec::cbor::parse(&c.body).unwrap();
+        assert_eq!(v.as_map().and_then(|m| m[0].1.as_text()), Some("ResourceNotFound"));
     }
 }

@@ -1,7 +1,7 @@
 //! Hearth's wire layer: AWS protocols, SigV4, error envelopes. No service logic lives here.
 //!
 //! - [`schema`]: the static model tables each service's generated `api.rs` provides;
-//! - [`codec`]: awsJson, restJson, restXml and awsQuery codecs driven by those tables;
+//! - [`codec`]: awsJson, restJson, restXml, awsQuery and RPC v2 CBOR codecs driven by those tables;
 //! - [`types`]: `Timestamp` and `Blob`, the scalar types of generated code;
 //! - [`error`]: `AwsError` and its envelope on each protocol;
 //! - [`sigv4`]: request signature verification.

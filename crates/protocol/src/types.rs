@@ -31,7 +31,8 @@ impl Timestamp {
         (self.0.unix_timestamp_nanos() / 1_000_000) as f64 / 1000.0
     }
     pub fn from_epoch_seconds(s: f64) -> Option<Self> {
-        if !s.is_finite() {
+        // Beyond ±1e15 s (far outside `time`'s years ±9999) the nanosecond product would overflow.
+        if !s.is_finite() || s.abs() > 1e15 {
             return None;
         }
         OffsetDateTime::from_unix_timestamp_nanos((s * 1000.0).round() as i128 * 1_000_000).ok().map(Timestamp)
@@ -141,6 +142,8 @@ mod tests {
         assert_eq!(Timestamp::parse("1445412480.123").unwrap(), t);
         assert_eq!(serde_json::to_string(&t).unwrap(), "1445412480.123");
         assert_eq!(Timestamp::parse("20151021T072800Z").unwrap().to_iso8601(), "2015-10-21T07:28:00.000Z");
+        assert_eq!(Timestamp::from_epoch_seconds(1e300), None);
+        assert_eq!(Timestamp::parse("-1e300"), None);
     }
 
     #[test]

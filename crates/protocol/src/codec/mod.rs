@@ -1,4 +1,4 @@
-//! Schema-driven codecs for the four AWS protocols.
+//! Schema-driven codecs for the AWS protocols (awsJson, restJson, restXml, awsQuery, RPC v2 CBOR).
 //!
 //! Every codec turns a request into the canonical `serde_json::Value` of the operation's input
 //! shape (then `serde_json::from_value` gives the generated type) and turns an output value back
@@ -8,6 +8,7 @@
 //! Hand-written rather than taken from smithy-rs: its server codegen needs the Smithy toolchain
 //! (JVM) and generates a crate per service far larger than the subset Hearth serves.
 
+pub mod cbor;
 pub mod json;
 pub mod query;
 pub mod rest;
