@@ -6,6 +6,7 @@ Each test runs a small `http.server` on 127.0.0.1 as the subscriber.
 """
 
 import base64
+import hashlib
 import http.server
 import json
 import re
@@ -174,27 +175,71 @@ def test_handshake_then_notification(sns, endpoint, hearth):
     assert [s["SubscriptionArn"] for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]] == [sub_arn]
 
 
-def test_signatures_verify_with_the_published_certificate(sns, endpoint):
-    x509 = pytest.importorskip("cryptography.x509")
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import padding
+def rsa_public_key(pem: bytes) -> tuple[int, int]:
+    """(modulus, exponent) of the RSA key in an X.509 certificate (a small DER walk, no crypto library)."""
 
+    def read(b, i):
+        tag, length = b[i], b[i + 1]
+        i += 2
+        if length & 0x80:
+            n = length & 0x7F
+            length = int.from_bytes(b[i : i + n], "big")
+            i += n
+        return tag, i, i + length
+
+    def children(b, start, end):
+        out, i = [], start
+        while i < end:
+            out.append(read(b, i))
+            i = out[-1][2]
+        return out
+
+    der = base64.b64decode(b"".join(line for line in pem.splitlines() if not line.startswith(b"-----")))
+    _, start, end = read(der, 0)
+    _, tbs_start, tbs_end = children(der, start, end)[0]
+    fields = children(der, tbs_start, tbs_end)
+    if fields[0][0] == 0xA0:  # explicit version
+        fields = fields[1:]
+    _, spki_start, spki_end = fields[5]  # serial, algorithm, issuer, validity, subject, key
+    _, bits_start, bits_end = children(der, spki_start, spki_end)[1]
+    key = der[bits_start + 1 : bits_end]  # skip the unused-bits byte
+    _, key_start, key_end = read(key, 0)
+    n, e = (int.from_bytes(key[s:t], "big") for _, s, t in children(key, key_start, key_end))
+    return n, e
+
+
+DIGEST_INFO = {"1": bytes.fromhex("3021300906052b0e03021a05000414"), "2": bytes.fromhex("3031300d060960864801650304020105000420")}
+
+
+def verify_pkcs1v15(pem: bytes, version: str, data: bytes, signature: bytes) -> bool:
+    n, e = rsa_public_key(pem)
+    size = (n.bit_length() + 7) // 8
+    digest = (hashlib.sha256 if version == "2" else hashlib.sha1)(data).digest()
+    suffix = DIGEST_INFO[version] + digest
+    expected = b"\x00\x01" + b"\xff" * (size - 3 - len(suffix)) + b"\x00" + suffix
+    return pow(int.from_bytes(signature, "big"), e, n).to_bytes(size, "big") == expected
+
+
+def test_signatures_verify_with_the_published_certificate(sns, endpoint):
     topic = sns.create_topic(Name=unique_name("signed"))["TopicArn"]
     subscribe_confirmed(sns, topic, endpoint)
     sns.publish(TopicArn=topic, Message="signed v1", Subject="s")
+    endpoint.wait(2)  # signed when delivered: change the version only after this one went out
     sns.set_topic_attributes(TopicArn=topic, AttributeName="SignatureVersion", AttributeValue="2")
     sns.publish(TopicArn=topic, Message="signed v2")
     docs = [json.loads(r["body"]) for r in endpoint.wait(3)]
     for doc in docs:
-        cert = x509.load_pem_x509_certificate(requests.get(doc["SigningCertURL"], timeout=10).content)
+        cert = requests.get(doc["SigningCertURL"], timeout=10)
+        assert cert.status_code == 200 and cert.content.startswith(b"-----BEGIN CERTIFICATE-----")
         if doc["Type"] == "Notification":
             fields = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
         else:
             fields = ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"]
-        string_to_sign = "".join(f"{f}\n{doc[f]}\n" for f in fields if f in doc)
-        digest = hashes.SHA256() if doc["SignatureVersion"] == "2" else hashes.SHA1()
-        cert.public_key().verify(base64.b64decode(doc["Signature"]), string_to_sign.encode(), padding.PKCS1v15(), digest)
-    assert [d.get("SignatureVersion") for d in docs] == ["1", "1", "2"]
+        string_to_sign = "".join(f"{f}\n{doc[f]}\n" for f in fields if f in doc).encode()
+        signature = base64.b64decode(doc["Signature"])
+        assert verify_pkcs1v15(cert.content, doc["SignatureVersion"], string_to_sign, signature), doc
+        assert not verify_pkcs1v15(cert.content, doc["SignatureVersion"], string_to_sign + b"x", signature)
+    assert [d["SignatureVersion"] for d in docs] == ["1", "1", "2"]
 
 
 def test_raw_delivery_content_type_and_api_confirmation(sns, endpoint):

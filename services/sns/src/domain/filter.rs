@@ -70,7 +70,7 @@ impl FilterPolicy {
     pub fn parse(text: &str, body: bool) -> Result<Self, String> {
         let v: Value = serde_json::from_str(text).map_err(|e| format!("failed to parse JSON. {e}"))?;
         let Value::Object(m) = &v else { return Err("Filter policy must be a JSON object".into()) };
-        let root = node(m, body, true)?;
+        let root = node(m, body)?;
         if root.keys.len() > MAX_KEYS {
             return Err(format!("Filter policy can not have more than {MAX_KEYS} keys"));
         }
@@ -126,7 +126,7 @@ impl FilterPolicy {
     }
 }
 
-fn node(m: &serde_json::Map<String, Value>, body: bool, top: bool) -> Result<Node, String> {
+fn node(m: &serde_json::Map<String, Value>, body: bool) -> Result<Node, String> {
     let mut out = Node { keys: Vec::new(), any: Vec::new() };
     for (k, v) in m {
         if k == "$or" {
@@ -136,13 +136,13 @@ fn node(m: &serde_json::Map<String, Value>, body: bool, top: bool) -> Result<Nod
             }
             for alt in alts {
                 let Value::Object(am) = alt else { return Err("\"$or\" must be an array of objects".into()) };
-                out.any.push(node(am, body, top)?);
+                out.any.push(node(am, body)?);
             }
             continue;
         }
         match v {
             Value::Array(items) => out.keys.push((k.clone(), Branch::Conditions(items.iter().map(cond).collect::<Result<_, _>>()?))),
-            Value::Object(inner) if body => out.keys.push((k.clone(), Branch::Nested(node(inner, body, false)?))),
+            Value::Object(inner) if body => out.keys.push((k.clone(), Branch::Nested(node(inner, body)?))),
             Value::Object(_) => return Err("Filter policy scope MessageAttributes does not support nested filter policy".into()),
             _ => return Err(format!("\"{k}\" must be an object or an array")),
         }
