@@ -9,27 +9,32 @@
 //!   → one statistic per period (`start`/`end` in Unix seconds; default the last 3 hours);
 //! - `GET alarms?region=` → every alarm with its state and reason;
 //! - `GET alarm-history?region=&alarmName=` → one alarm's history, newest first.
+//!
+//! Reads go through the CloudWatch service's in-process API, so they match what boto3 sees.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use hearth_runtime::metrics::{ListMetricsQuery, MetricId};
+use hearth_cloudwatch::api::{AlarmHistoryItem, MetricAlarm};
+use hearth_cloudwatch::CwError;
+use hearth_runtime::metrics::MetricId;
 use hearth_runtime::Scope;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::alarms::{AlarmHistoryItem, AlarmSummary};
 use crate::auth::Signed;
 use crate::http_util::{json, ApiError};
 use crate::session::SessionInfo;
-use crate::stats::{self, Statistic};
+use crate::stats;
 use crate::Console;
 
 /// The default time range of the explorer.
 const DEFAULT_RANGE_SECS: i64 = 3 * 3600;
+/// History items the alarms page shows per alarm (DescribeAlarmHistory's largest page).
+const HISTORY_ITEMS: usize = 100;
 
 fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
@@ -85,6 +90,22 @@ fn scope(console: &Console, s: &SessionInfo, region: Option<&str>) -> Result<Sco
     Ok(Scope::new(s.account.clone(), region))
 }
 
+/// A CloudWatch error as the console answers it: client errors keep AWS's code and message,
+/// anything else is an internal failure (logged).
+fn cw_error(e: CwError) -> ApiError {
+    match e {
+        CwError::InvalidParameterValue(m) => ApiError::invalid(m),
+        CwError::MissingParameter(m) => {
+            ApiError::new(StatusCode::BAD_REQUEST, "MissingParameter", m)
+        }
+        CwError::InvalidParameterCombination(m) => {
+            ApiError::new(StatusCode::BAD_REQUEST, "InvalidParameterCombination", m)
+        }
+        CwError::ResourceNotFound(m) => ApiError::new(StatusCode::NOT_FOUND, "ResourceNotFound", m),
+        other => ApiError::internal(other),
+    }
+}
+
 #[derive(Serialize)]
 struct Namespaces {
     namespaces: Vec<String>,
@@ -98,10 +119,10 @@ pub(crate) async fn namespaces(
     let scope = scope(&console, &s, q.region.as_deref())?;
     let all = console
         .inner
-        .metrics
-        .list_metrics(&scope, &ListMetricsQuery::default())
+        .cloudwatch
+        .list_metrics(&scope.account, &scope.region, None)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(cw_error)?;
     let namespaces: BTreeSet<String> = all.into_iter().map(|m| m.namespace).collect();
     Ok(json(
         StatusCode::OK,
@@ -141,16 +162,12 @@ pub(crate) async fn metrics(
         .namespace
         .filter(|n| !n.is_empty())
         .ok_or_else(|| ApiError::missing("namespace"))?;
-    let lq = ListMetricsQuery {
-        namespace: Some(namespace),
-        ..Default::default()
-    };
     let found = console
         .inner
-        .metrics
-        .list_metrics(&scope, &lq)
+        .cloudwatch
+        .list_metrics(&scope.account, &scope.region, Some(&namespace))
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(cw_error)?;
     let metrics = found
         .into_iter()
         .map(|m| MetricView {
@@ -185,7 +202,6 @@ struct SeriesView {
     dimensions: BTreeMap<String, String>,
     statistic: String,
     period: i64,
-    unit: String,
     start: i64,
     end: i64,
     datapoints: Vec<PointView>,
@@ -225,14 +241,12 @@ pub(crate) async fn statistics(
             "The collection Dimensions must not have a size greater than 30.",
         ));
     }
-    let statistic: Statistic = q
+    let statistic = q
         .statistic
-        .as_deref()
-        .unwrap_or("Average")
-        .parse()
-        .map_err(ApiError::invalid)?;
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "Average".to_string());
     let period = q.period.unwrap_or(60);
-    let now = console.inner.metrics.now().unix_timestamp();
+    let now = console.inner.clock.now().unix_timestamp();
     let end = q.end.unwrap_or(now);
     let start = q.start.unwrap_or(end - DEFAULT_RANGE_SECS);
     let time = |name: &str, t: i64| {
@@ -252,26 +266,31 @@ pub(crate) async fn statistics(
     let query_end = stats::align(end_t, period) + time::Duration::seconds(period);
     let points = console
         .inner
-        .metrics
-        .query(&scope, &id, stats::align(start_t, period), query_end)
+        .cloudwatch
+        .metric_statistics(
+            &scope.account,
+            &scope.region,
+            &id,
+            &statistic,
+            period,
+            stats::align(start_t, period),
+            query_end,
+        )
         .await
-        .map_err(ApiError::internal)?;
-    let series = stats::aggregate(&points, period, statistic);
+        .map_err(cw_error)?;
     let view = SeriesView {
         namespace,
         metric_name,
         dimensions,
-        statistic: statistic.to_string(),
+        statistic,
         period,
-        unit: series.unit.as_str().to_string(),
         start,
         end,
-        datapoints: series
-            .datapoints
+        datapoints: points
             .into_iter()
-            .map(|d| PointView {
-                timestamp: d.timestamp.unix_timestamp(),
-                value: d.value,
+            .map(|(t, value)| PointView {
+                timestamp: t.unix_timestamp(),
+                value,
             })
             .collect(),
     };
@@ -286,14 +305,15 @@ struct AlarmView {
     alarm_description: Option<String>,
     state_value: String,
     state_reason: String,
-    state_updated: String,
+    state_updated: Option<String>,
     namespace: Option<String>,
     metric_name: Option<String>,
     dimensions: BTreeMap<String, String>,
+    /// `Statistic` or `ExtendedStatistic`.
     statistic: Option<String>,
-    period: Option<i64>,
-    evaluation_periods: Option<i64>,
-    datapoints_to_alarm: Option<i64>,
+    period: Option<i32>,
+    evaluation_periods: Option<i32>,
+    datapoints_to_alarm: Option<i32>,
     threshold: Option<f64>,
     comparison_operator: Option<String>,
     treat_missing_data: Option<String>,
@@ -303,29 +323,34 @@ struct AlarmView {
     insufficient_data_actions: Vec<String>,
 }
 
-impl From<AlarmSummary> for AlarmView {
-    fn from(a: AlarmSummary) -> Self {
+impl From<MetricAlarm> for AlarmView {
+    fn from(a: MetricAlarm) -> Self {
         AlarmView {
-            alarm_name: a.name,
-            alarm_arn: a.arn,
-            alarm_description: a.description,
-            state_value: a.state,
-            state_reason: a.state_reason,
-            state_updated: rfc3339(a.state_updated),
+            alarm_name: a.alarm_name.unwrap_or_default(),
+            alarm_arn: a.alarm_arn.unwrap_or_default(),
+            alarm_description: a.alarm_description,
+            state_value: a.state_value.unwrap_or_else(|| "INSUFFICIENT_DATA".into()),
+            state_reason: a.state_reason.unwrap_or_default(),
+            state_updated: a.state_updated_timestamp.map(|t| rfc3339(t.0)),
             namespace: a.namespace,
             metric_name: a.metric_name,
-            dimensions: a.dimensions.into_iter().collect(),
-            statistic: a.statistic,
+            dimensions: a
+                .dimensions
+                .unwrap_or_default()
+                .into_iter()
+                .map(|d| (d.name, d.value))
+                .collect(),
+            statistic: a.statistic.or(a.extended_statistic),
             period: a.period,
             evaluation_periods: a.evaluation_periods,
             datapoints_to_alarm: a.datapoints_to_alarm,
             threshold: a.threshold,
             comparison_operator: a.comparison_operator,
             treat_missing_data: a.treat_missing_data,
-            actions_enabled: a.actions_enabled,
-            alarm_actions: a.alarm_actions,
-            ok_actions: a.ok_actions,
-            insufficient_data_actions: a.insufficient_data_actions,
+            actions_enabled: a.actions_enabled.unwrap_or(true),
+            alarm_actions: a.alarm_actions.unwrap_or_default(),
+            ok_actions: a.ok_actions.unwrap_or_default(),
+            insufficient_data_actions: a.insufficient_data_actions.unwrap_or_default(),
         }
     }
 }
@@ -333,8 +358,6 @@ impl From<AlarmSummary> for AlarmView {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct AlarmList {
-    /// False when the server runs no CloudWatch service.
-    available: bool,
     alarms: Vec<AlarmView>,
 }
 
@@ -344,23 +367,15 @@ pub(crate) async fn alarms(
     Query(q): Query<RegionQuery>,
 ) -> Result<Response, ApiError> {
     let scope = scope(&console, &s, q.region.as_deref())?;
-    let Some(source) = &console.inner.alarms else {
-        return Ok(json(
-            StatusCode::OK,
-            &AlarmList {
-                available: false,
-                alarms: Vec::new(),
-            },
-        ));
-    };
-    let alarms = source
-        .describe_alarms(&scope)
+    let alarms = console
+        .inner
+        .cloudwatch
+        .describe_alarms(&scope.account, &scope.region, None, None)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(cw_error)?;
     Ok(json(
         StatusCode::OK,
         &AlarmList {
-            available: true,
             alarms: alarms.into_iter().map(AlarmView::from).collect(),
         },
     ))
@@ -376,7 +391,7 @@ pub(crate) struct HistoryQuery {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct HistoryView {
-    timestamp: String,
+    timestamp: Option<String>,
     history_item_type: String,
     history_summary: String,
 }
@@ -384,9 +399,9 @@ struct HistoryView {
 impl From<AlarmHistoryItem> for HistoryView {
     fn from(h: AlarmHistoryItem) -> Self {
         HistoryView {
-            timestamp: rfc3339(h.timestamp),
-            history_item_type: h.item_type,
-            history_summary: h.summary,
+            timestamp: h.timestamp.map(|t| rfc3339(t.0)),
+            history_item_type: h.history_item_type.unwrap_or_default(),
+            history_summary: h.history_summary.unwrap_or_default(),
         }
     }
 }
@@ -413,17 +428,12 @@ pub(crate) async fn alarm_history(
             "The parameter AlarmName must be between 1 and 255 characters long.",
         ));
     }
-    let Some(source) = &console.inner.alarms else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "ResourceNotFound",
-            "This server does not run CloudWatch alarms.",
-        ));
-    };
-    let history = source
-        .alarm_history(&scope, &name)
+    let history = console
+        .inner
+        .cloudwatch
+        .alarm_history(&scope.account, &scope.region, Some(&name), HISTORY_ITEMS)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(cw_error)?;
     Ok(json(
         StatusCode::OK,
         &HistoryList {

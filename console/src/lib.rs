@@ -12,9 +12,11 @@
 //!   and time range → a line chart drawn with uPlot (vendored, pinned by sha256);
 //! - `/console/alarms`: every CloudWatch alarm with its state, reason and history.
 //!
-//! Data comes from the runtime's metrics store ([`hearth_runtime::metrics::Metrics`]), aggregated
-//! into periods here ([`stats`]), and from an [`AlarmSource`] for alarms (the CloudWatch
-//! service's in-process API, handed in by the server).
+//! All data comes through the CloudWatch service's in-process API
+//! ([`hearth_cloudwatch::CloudWatch`]): `list_metrics` and `metric_statistics` for the explorer
+//! (the runtime's metrics store, aggregated by CloudWatch's own statistics code), and
+//! `describe_alarms` and `alarm_history` for the alarms page — so the console shows exactly what
+//! boto3 gets from ListMetrics, GetMetricStatistics, DescribeAlarms and DescribeAlarmHistory.
 //!
 //! Mounting: [`Console::in_front_of`] wraps the server's AWS router. A request goes to the
 //! console when its path is `/console` or under `/console/` and it carries no AWS signature;
@@ -22,22 +24,19 @@
 //! AWS router unchanged.
 //!
 //! ```no_run
-//! # async fn demo(meta: hearth_runtime::MetaStore, metrics: hearth_runtime::Metrics,
+//! # async fn demo(rt: hearth_runtime::Runtime,
 //! #     keys: std::sync::Arc<dyn hearth_protocol::sigv4::KeyStore>, aws: axum::Router) {
-//! use std::sync::Arc;
 //! let console = hearth_console::Console::new(hearth_console::ConsoleDeps {
-//!     meta,
-//!     metrics,
+//!     meta: rt.meta.clone(),
 //!     keys,
-//!     clock: Arc::new(hearth_runtime::SystemClock),
-//!     alarms: None,
+//!     clock: rt.clock.clone(),
+//!     cloudwatch: hearth_cloudwatch::CloudWatch::new(&rt, None),
 //!     default_region: "us-east-1".into(),
 //! });
 //! let app: axum::Router = console.in_front_of(aws);
 //! # }
 //! ```
 
-pub mod alarms;
 mod api;
 pub mod assets;
 mod auth;
@@ -51,24 +50,21 @@ use axum::extract::Request;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use hearth_protocol::sigv4::KeyStore;
-use hearth_runtime::{Clock, MetaStore, Metrics};
+use hearth_runtime::{Clock, MetaStore};
 use tower::ServiceExt;
 
-pub use alarms::{AlarmHistoryItem, AlarmSource, AlarmSummary};
 pub use session::{SessionInfo, Sessions};
 
 /// What the console is built from; the server hands it the same stores and keys its services use.
 pub struct ConsoleDeps {
     /// Where sessions are kept (so they survive restarts and are shared by every node).
     pub meta: MetaStore,
-    /// The metrics store the explorer reads.
-    pub metrics: Metrics,
     /// The access keys a user may sign in with.
     pub keys: Arc<dyn KeyStore>,
     /// Time for session expiry.
     pub clock: Arc<dyn Clock>,
-    /// CloudWatch alarms, when the CloudWatch service runs.
-    pub alarms: Option<Arc<dyn AlarmSource>>,
+    /// Metrics and alarms (a reader is enough: `CloudWatch::new` without the evaluator).
+    pub cloudwatch: hearth_cloudwatch::CloudWatch,
     /// The region the pages start in (the server's configured region).
     pub default_region: String,
 }
@@ -81,8 +77,8 @@ pub struct Console {
 
 pub(crate) struct Inner {
     pub(crate) sessions: Sessions,
-    pub(crate) metrics: Metrics,
-    pub(crate) alarms: Option<Arc<dyn AlarmSource>>,
+    pub(crate) cloudwatch: hearth_cloudwatch::CloudWatch,
+    pub(crate) clock: Arc<dyn Clock>,
     pub(crate) default_region: String,
 }
 
@@ -90,13 +86,13 @@ impl Console {
     /// The console over these stores; starts the purge of expired sessions (call it inside the
     /// tokio runtime).
     pub fn new(deps: ConsoleDeps) -> Self {
-        let sessions = Sessions::new(deps.meta, deps.keys, deps.clock);
+        let sessions = Sessions::new(deps.meta, deps.keys, deps.clock.clone());
         sessions.spawn_purge();
         Console {
             inner: Arc::new(Inner {
                 sessions,
-                metrics: deps.metrics,
-                alarms: deps.alarms,
+                cloudwatch: deps.cloudwatch,
+                clock: deps.clock,
                 default_region: deps.default_region,
             }),
         }

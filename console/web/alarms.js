@@ -44,7 +44,7 @@ async function showHistory(name) {
   $("history-title").textContent = `History of ${name}`;
   $("history").querySelector("tbody").replaceChildren(
     ...history.map((h) => el("tr", {},
-      el("td", { class: "nowrap" }, fmtTime(h.timestamp)),
+      el("td", { class: "nowrap" }, h.timestamp ? fmtTime(h.timestamp) : "–"),
       el("td", {}, h.historyItemType),
       el("td", {}, h.historySummary))),
   );
@@ -61,11 +61,7 @@ async function load() {
     return;
   }
   const empty = $("alarms-empty");
-  if (!data.available) {
-    empty.textContent = "This server does not run CloudWatch, so there are no alarms to show.";
-  } else {
-    empty.textContent = "No alarms in this region. Create one with PutMetricAlarm.";
-  }
+  empty.textContent = "No alarms in this region. Create one with PutMetricAlarm.";
   empty.hidden = data.alarms.length > 0;
   const counts = { ALARM: 0, OK: 0, INSUFFICIENT_DATA: 0 };
   for (const a of data.alarms) counts[a.stateValue] = (counts[a.stateValue] || 0) + 1;
@@ -81,7 +77,7 @@ async function load() {
       el("div", { class: "muted small" }, a.metricName ? fmtDims(a.dimensions) : "")),
     el("td", {}, condition(a)),
     el("td", { class: "reason" }, a.stateReason),
-    el("td", { class: "nowrap" }, fmtTime(a.stateUpdated)),
+    el("td", { class: "nowrap" }, a.stateUpdated ? fmtTime(a.stateUpdated) : "–"),
     el("td", {}, actions(a)),
   )));
   if (selected && data.alarms.some((a) => a.alarmName === selected)) await showHistory(selected);

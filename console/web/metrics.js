@@ -107,7 +107,7 @@ async function draw() {
   const periodLabel = sel.period.selectedOptions[0].textContent;
   $("chart-title").textContent = `${series.namespace} · ${series.metricName} · ${series.statistic}`;
   $("chart-summary").textContent =
-    `${fmtDims(series.dimensions)} · ${periodLabel} periods · ${xs.length} datapoint${xs.length === 1 ? "" : "s"} · ${series.unit}`;
+    `${fmtDims(series.dimensions)} · ${periodLabel} periods · ${xs.length} datapoint${xs.length === 1 ? "" : "s"}`;
   $("chart").dataset.points = String(xs.length);
   $("chart-empty").hidden = xs.length > 0;
   $("chart-empty").textContent = "No datapoints in this time range.";
@@ -120,7 +120,7 @@ async function draw() {
     series: [
       {},
       {
-        label: `${series.statistic} (${series.unit})`,
+        label: series.statistic,
         stroke: "#c2410c",
         fill: "rgba(194, 65, 12, 0.08)",
         width: 2,
@@ -130,7 +130,7 @@ async function draw() {
     ],
     axes: [
       { stroke: "#57534e", grid: { stroke: "#e7e5e4" }, incrs: TIME_STEPS.filter((s) => s >= series.period) },
-      { stroke: "#57534e", grid: { stroke: "#e7e5e4" }, size: 70, label: series.unit, labelSize: 24 },
+      { stroke: "#57534e", grid: { stroke: "#e7e5e4" }, size: 70, label: series.statistic, labelSize: 24 },
     ],
   }, [xs, ys], box);
 }

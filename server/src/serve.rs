@@ -54,10 +54,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     // The web console under /console (sign-in with the same keys the gateway accepts).
     let console = hearth_console::Console::new(hearth_console::ConsoleDeps {
         meta: meta.clone(),
-        metrics: metrics.clone(),
         keys: Arc::new(Keys::new(keys.clone())),
         clock: clock.clone(),
-        alarms: None,
+        cloudwatch: hearth_cloudwatch::CloudWatch::new(&rt, None),
         default_region: config.region.clone(),
     });
     let gateway = Arc::new(Gateway {
