@@ -14,6 +14,7 @@ pub async fn build(config: &hearth_config::Config, rt: &Runtime, s3: &hearth_s3:
     let _ = (rt, s3);
     let services: Vec<(&'static str, Arc<dyn Handler>)> = vec![
         ("sts", Arc::new(hearth_sts::Sts)),
+        ("transcribe", Arc::new(hearth_transcribe::Transcribe::new(rt, s3))),
         ("sns", Arc::new(sns.clone())),
         ("monitoring", Arc::new(hearth_cloudwatch::CloudWatch::start(rt, None))),
     ];

@@ -6,6 +6,7 @@
 //! `hearth models fetch` (which calls [`fetch`]) and never from a model hub at run time.
 //! Engines find their files with [`model_path`] / [`require`].
 
+pub mod asr;
 pub mod models;
 pub mod tabular;
 pub mod text;

