@@ -248,7 +248,7 @@ pub(crate) async fn statistics(
     let period = q.period.unwrap_or(60);
     let now = console.inner.clock.now().unix_timestamp();
     let end = q.end.unwrap_or(now);
-    let start = q.start.unwrap_or(end - DEFAULT_RANGE_SECS);
+    let start = q.start.unwrap_or(end.saturating_sub(DEFAULT_RANGE_SECS));
     let time = |name: &str, t: i64| {
         OffsetDateTime::from_unix_timestamp(t)
             .map_err(|_| ApiError::invalid(format!("The parameter {name} is out of range.")))
@@ -263,7 +263,9 @@ pub(crate) async fn statistics(
     );
     // Whole periods: from the start of the first to the end of the last, so the current
     // (still filling) period shows as the latest datapoint, as in the AWS console.
-    let query_end = stats::align(end_t, period) + time::Duration::seconds(period);
+    let query_end = stats::align(end_t, period)
+        .checked_add(time::Duration::seconds(period))
+        .unwrap_or(end_t);
     let points = console
         .inner
         .cloudwatch

@@ -9,8 +9,16 @@ use time::OffsetDateTime;
 /// The most datapoints one request may ask for (CloudWatch's limit for GetMetricStatistics).
 pub const MAX_DATAPOINTS: i64 = 1440;
 
+/// The longest period the explorer accepts (one year).
+pub const MAX_PERIOD: i64 = 365 * 86400;
+
 /// Check a period and a time range as CloudWatch does; returns the number of periods.
 pub fn check_range(period: i64, start: OffsetDateTime, end: OffsetDateTime) -> Result<i64, String> {
+    if period > MAX_PERIOD {
+        return Err(format!(
+            "The parameter Period must not be greater than {MAX_PERIOD}."
+        ));
+    }
     if !(matches!(period, 1 | 5 | 10 | 30) || (period >= 60 && period % 60 == 0)) {
         return Err(format!(
             "The parameter Period must be 1, 5, 10, 30, or a multiple of 60; {period} is not valid."
@@ -53,6 +61,8 @@ mod tests {
             .contains("exceeds the limit of 1440"));
         assert_eq!(check_range(5, at(0), at(7200)), Ok(1440));
         assert!(check_range(0, at(0), at(1)).is_err());
+        assert!(check_range(i64::MAX - i64::MAX % 60, at(0), at(1)).is_err());
+        assert!(check_range(60, at(-377_705_116_800), at(253_402_300_799)).is_err());
     }
 
     #[test]

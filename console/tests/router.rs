@@ -278,6 +278,19 @@ async fn metrics_are_scoped_to_the_signed_in_account() {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    for extreme in [
+        "period=86400&start=253402000000&end=253402300799",
+        "period=86400&end=-9223372036854775808",
+        "period=9223372036854775800&start=0&end=60",
+        "period=60&start=-377705116800&end=253402300799",
+    ] {
+        let path = format!("/console/api/statistics?namespace=n&metricName=m&{extreme}");
+        let (status, _, body) = send(&app, get(&path, Some(&a))).await;
+        assert!(
+            status == StatusCode::OK || status == StatusCode::BAD_REQUEST,
+            "{extreme}: {status} {body}"
+        );
+    }
     let (status, _, _) = send(&app, get("/console/api/namespaces?region=../x", Some(&a))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
