@@ -17,6 +17,9 @@ pub enum CwError {
     /// Parameters that cannot be used together (or a request too large as a whole).
     #[error("{0}")]
     InvalidParameterCombination(String),
+    /// A value does not match the model's constraints (pattern, enum).
+    #[error("{0}")]
+    ValidationError(String),
     /// An alarm named in the request does not exist.
     #[error("{0}")]
     ResourceNotFound(String),
@@ -61,6 +64,7 @@ impl From<CwError> for AwsError {
         let (code, status, message) = match e {
             CwError::InvalidParameterValue(m) => ("InvalidParameterValue", 400, m),
             CwError::MissingParameter(m) => ("MissingParameter", 400, m),
+            CwError::ValidationError(m) => ("ValidationError", 400, m),
             CwError::InvalidParameterCombination(m) => ("InvalidParameterCombination", 400, m),
             CwError::ResourceNotFound(m) => ("ResourceNotFound", 404, m),
             CwError::ResourceNotFoundException(m) => ("ResourceNotFoundException", 404, m),

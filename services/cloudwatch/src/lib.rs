@@ -61,6 +61,14 @@ pub trait AlarmNotifier: Send + Sync {
     ) -> Result<(), String>;
 }
 
+/// Alarm actions on SNS topics are published through Hearth's SNS service (durable deliveries).
+#[async_trait::async_trait]
+impl AlarmNotifier for hearth_sns::Sns {
+    async fn publish(&self, account: &str, region: &str, topic_arn: &str, subject: &str, message: &str) -> Result<(), String> {
+        self.publish_internal(account, region, topic_arn, Some(subject), message).await.map(|_| ())
+    }
+}
+
 /// The CloudWatch service; cheap to clone. The alarm evaluator started by [`CloudWatch::start`]
 /// stops when the last clone is dropped.
 #[derive(Clone)]

@@ -160,7 +160,7 @@ fn datum(
             Sample::Values { values: values.clone(), counts }
         }
         (None, None, None) => {
-            return Err(CwError::MissingParameter(format!("At least one of the parameters {prefix}.Value, {prefix}.StatisticValues or {prefix}.Values must be specified.")))
+            return Err(CwError::InvalidParameterCombination(format!("At least one of the parameters {prefix}.Value and {prefix}.StatisticValues must be specified.")))
         }
     };
     if d.counts.is_some() && d.values.is_none() {
@@ -199,10 +199,7 @@ pub async fn put_metric_data(cw: &Engine, ctx: &RequestContext, raw: Value) -> C
     let req: api::PutMetricDataInput = input(raw)?;
     check_namespace("Namespace", &req.namespace)?;
     if req.namespace.starts_with("AWS/") {
-        return Err(CwError::InvalidParameterValue(format!(
-            "The value {} for parameter Namespace is invalid.",
-            req.namespace
-        )));
+        return Err(CwError::InvalidParameterValue("The value AWS/ for parameter Namespace is invalid.".into()));
     }
     let now = cw.clock.now();
     let mut items: Vec<(String, &api::MetricDatum)> = Vec::new();
@@ -394,10 +391,7 @@ pub fn queries(
     for (i, q) in list.iter().enumerate() {
         let prefix = format!("{param}.member.{}", i + 1);
         if !query::valid_id(&q.id) {
-            return Err(CwError::InvalidParameterValue(format!(
-                "The value {} for parameter {prefix}.Id is invalid. It must start with a lowercase letter and contain only letters, numbers and underscores.",
-                q.id
-            )));
+            return Err(CwError::ValidationError(format!("The value {} for parameter {prefix}.Id is not matching the expected pattern ^[a-z][a-zA-Z0-9_]*$.", q.id)));
         }
         let period = q.period.map(|p| p as i64);
         if let Some(p) = period {

@@ -104,11 +104,8 @@ pub fn dimensions(param: &str, dims: Option<&[api::Dimension]>) -> CwResult<Vec<
         out.push((d.name.clone(), d.value.clone()));
     }
     out.sort();
-    if let Some(w) = out.windows(2).find(|w| w[0].0 == w[1].0) {
-        return Err(CwError::InvalidParameterValue(format!(
-            "The collection {param} must not contain duplicate dimension names ({}).",
-            w[0].0
-        )));
+    if out.windows(2).any(|w| w[0].0 == w[1].0) {
+        return Err(CwError::InvalidParameterValue("No metric may specify the same dimension name twice.".into()));
     }
     Ok(out)
 }
