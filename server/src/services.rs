@@ -12,11 +12,14 @@ use std::sync::Arc;
 pub async fn build(config: &hearth_config::Config, rt: &Runtime, s3: &hearth_s3::S3) -> anyhow::Result<(Vec<(&'static str, Arc<dyn Handler>)>, axum::Router)> {
     let sns = hearth_sns::Sns::new(rt, sns_settings(config)).await.map_err(anyhow::Error::msg)?;
     let _ = (rt, s3);
+    let sagemaker = hearth_sagemaker::SageMaker::new(rt, s3);
     let services: Vec<(&'static str, Arc<dyn Handler>)> = vec![
         ("sts", Arc::new(hearth_sts::Sts)),
         ("transcribe", Arc::new(hearth_transcribe::Transcribe::new(rt, s3))),
         ("sns", Arc::new(sns.clone())),
         ("monitoring", Arc::new(hearth_cloudwatch::CloudWatch::start(rt, None))),
+        ("sagemaker", Arc::new(sagemaker.clone())),
+        ("sagemaker", Arc::new(hearth_sagemaker_runtime::SageMakerRuntime::new(sagemaker.hosting()))),
     ];
     Ok((services, sns.public_routes()))
 }
