@@ -20,6 +20,7 @@ pub async fn build(config: &hearth_config::Config, rt: &Runtime, s3: &hearth_s3:
         ("monitoring", Arc::new(hearth_cloudwatch::CloudWatch::start(rt, None))),
         ("sagemaker", Arc::new(sagemaker.clone())),
         ("sagemaker", Arc::new(hearth_sagemaker_runtime::SageMakerRuntime::new(sagemaker.hosting()))),
+        ("frauddetector", Arc::new(hearth_frauddetector::FraudDetector::new(rt, s3))),
     ];
     Ok((services, sns.public_routes()))
 }
