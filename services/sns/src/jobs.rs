@@ -1,4 +1,5 @@
-//! Deliveries as durable jobs (kind `sns.delivery`, one step `deliver`).
+//! Deliveries as durable jobs (kind `sns.delivery`, one step `deliver`), and the expiry of
+//! unconfirmed subscriptions (kind `sns.expire`, run 48 hours after Subscribe).
 //!
 //! Each job sends one document (a notification, a subscription or unsubscribe confirmation)
 //! to one endpoint. The job state carries the message, so a job survives restarts on its own.
@@ -22,7 +23,7 @@ use crate::transport::http::Post;
 use crate::transport::smtp::Mail;
 use crate::Inner;
 use hearth_runtime::jobs::{JobContext, JobError, JobHandler, StepOutcome, SubmitOptions};
-use hearth_runtime::{Scope, Unit};
+use hearth_runtime::{Expect, Scope, Unit};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -137,6 +138,65 @@ impl JobHandler for DeliveryJob {
                     }
                 }
             }
+        }
+    }
+}
+
+/// Removal of a subscription nobody confirmed (AWS deletes unconfirmed subscriptions after 48
+/// hours). Queued by Subscribe to run 48 hours later on the queue's clock.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Expiry {
+    /// Topic name.
+    pub topic: String,
+    /// Subscription id.
+    pub subscription: String,
+}
+
+/// How long a subscription may stay unconfirmed.
+pub const PENDING_LIFETIME: time::Duration = time::Duration::hours(48);
+
+/// Queue the expiry of a pending subscription created at `created`.
+pub async fn submit_expiry(inner: &Inner, scope: &Scope, expiry: &Expiry, created: time::OffsetDateTime) -> Result<(), SnsError> {
+    let opts = SubmitOptions {
+        max_attempts: QUEUE_ATTEMPTS,
+        run_after: Some(created + PENDING_LIFETIME),
+        ..SubmitOptions::with_id(format!("sns/expire/{}", expiry.subscription))
+    };
+    inner.jobs.submit_job::<ExpiryJob>(scope, expiry, opts).await?;
+    Ok(())
+}
+
+/// The handler of `sns.expire` jobs.
+pub struct ExpiryJob {
+    pub(crate) inner: Arc<Inner>,
+}
+
+#[async_trait::async_trait]
+impl JobHandler for ExpiryJob {
+    const KIND: &'static str = "sns.expire";
+    type State = Expiry;
+
+    fn steps(&self) -> &'static [&'static str] {
+        &["expire"]
+    }
+
+    async fn run_step(&self, ctx: &JobContext, _step: usize, e: &mut Expiry) -> Result<StepOutcome, JobError> {
+        let key = store::subscription_key(&e.topic, &e.subscription);
+        let Some(sub) = self.inner.meta.get::<Subscription>(&ctx.scope, &key).await? else { return Ok(StepOutcome::Finish) };
+        if !sub.value.pending {
+            return Ok(StepOutcome::Finish);
+        }
+        let due = sub.value.created.0 + PENDING_LIFETIME;
+        if ctx.now() < due {
+            return Ok(StepOutcome::Wait((due - ctx.now()).unsigned_abs()));
+        }
+        match self.inner.meta.delete::<Subscription>(&ctx.scope, &key, Expect::Version(sub.version)).await {
+            Ok(_) => {
+                tracing::info!(topic = %e.topic, subscription = %e.subscription, "unconfirmed subscription expired");
+                Ok(StepOutcome::Done)
+            }
+            Err(hearth_runtime::MetaError::ConditionFailed { .. }) => Err(JobError::retryable("subscription changed while expiring")),
+            Err(err) => Err(err.into()),
         }
     }
 }

@@ -85,6 +85,7 @@ impl Sns {
             smtp: SmtpTransport::new(relay, settings.smtp_from.clone()),
         });
         rt.jobs.register(jobs::DeliveryJob { inner: inner.clone() });
+        rt.jobs.register(jobs::ExpiryJob { inner: inner.clone() });
         if settings.smtp_relay.is_none() {
             tracing::info!("no [sns] smtp_relay configured: email deliveries will wait and retry until one is");
         }

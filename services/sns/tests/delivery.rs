@@ -1,6 +1,7 @@
 //! Delivery jobs on a ManualClock, through the real handlers, store and job queue: the
 //! confirmation handshake, a retry that waits exactly the delivery policy's delay, a policy
-//! that runs out, and deliveries dropped when the subscription goes away.
+//! that runs out, deliveries dropped when the subscription goes away, and unconfirmed
+//! subscriptions expiring after 48 hours.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -201,4 +202,27 @@ async fn internal_publish_reaches_subscribers() {
     assert_eq!(doc["MessageId"], id.as_str());
     assert_eq!(doc["Subject"].as_str().unwrap().len(), 100);
     assert!(w.sns.publish_internal(ACCOUNT, REGION, &format!("{topic}-missing"), None, "m").await.unwrap_err().contains("Topic does not exist"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unconfirmed_subscriptions_expire_after_48_hours() {
+    let w = world().await;
+    let topic = call(&w.sns, Operation::CreateTopic, json!({"Name": "lonely"})).await.unwrap()["TopicArn"].as_str().unwrap().to_string();
+    let (url, ep) = start_endpoint().await;
+    let sub = call(&w.sns, Operation::Subscribe, json!({"TopicArn": topic, "Protocol": "http", "Endpoint": url, "ReturnSubscriptionArn": true})).await.unwrap()["SubscriptionArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    received(&ep, 1).await;
+    let count = |v: Value| v["Subscriptions"].as_array().map_or(0, Vec::len);
+    w.clock.advance(Duration::from_secs(47 * 3600));
+    w.jobs.wake();
+    settle().await;
+    assert_eq!(count(call(&w.sns, Operation::ListSubscriptionsByTopic, json!({"TopicArn": topic})).await.unwrap()), 1);
+    w.clock.advance(Duration::from_secs(3600 + 1));
+    w.jobs.wake();
+    settle().await;
+    assert_eq!(count(call(&w.sns, Operation::ListSubscriptionsByTopic, json!({"TopicArn": topic})).await.unwrap()), 0);
+    let err = call(&w.sns, Operation::GetSubscriptionAttributes, json!({"SubscriptionArn": sub})).await.unwrap_err();
+    assert_eq!(err.code, "NotFound");
 }

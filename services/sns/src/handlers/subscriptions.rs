@@ -3,7 +3,8 @@
 //! plus [`confirm`] and [`remove`], which the unsigned confirmation and unsubscribe links share.
 //!
 //! HTTP/S and email subscriptions start pending: Subscribe stores the subscription and a
-//! confirmation token (valid two days) and queues a `SubscriptionConfirmation` delivery.
+//! confirmation token (valid two days) and queues a `SubscriptionConfirmation` delivery, and
+//! an expiry that removes the subscription if it is still unconfirmed after 48 hours.
 //! Subscribing the same endpoint again returns the same subscription (and sends a fresh
 //! confirmation while it is still pending). An unsigned unsubscribe of an HTTP/S subscription
 //! sends an `UnsubscribeConfirmation` whose token restores the subscription.
@@ -15,7 +16,7 @@ use crate::domain::envelope::Kind;
 use crate::domain::subscription as rules;
 use crate::domain::{self, is_token_shaped, new_token, TOKEN_LIFETIME};
 use crate::error::SnsError;
-use crate::jobs::Delivery;
+use crate::jobs::{Delivery, Expiry};
 use crate::store::{self, Subscription, Token, Topic};
 use crate::Inner;
 use hearth_protocol::RequestContext;
@@ -76,6 +77,7 @@ pub async fn subscribe(inner: &Inner, ctx: &RequestContext, input: api::Subscrib
     if !pending {
         return Ok(api::SubscribeResponse { subscription_arn: Some(sub_arn) });
     }
+    crate::jobs::submit_expiry(inner, &scope, &Expiry { topic: sub.topic.clone(), subscription: sub.id.clone() }, sub.created.0).await?;
     queue_confirmation(inner, &scope, &sub, &token, Kind::SubscriptionConfirmation).await?;
     Ok(api::SubscribeResponse { subscription_arn: Some(if want_arn { sub_arn } else { PENDING.into() }) })
 }
