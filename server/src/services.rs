@@ -17,7 +17,7 @@ pub async fn build(config: &hearth_config::Config, rt: &Runtime, s3: &hearth_s3:
         ("sts", Arc::new(hearth_sts::Sts)),
         ("transcribe", Arc::new(hearth_transcribe::Transcribe::new(rt, s3))),
         ("sns", Arc::new(sns.clone())),
-        ("monitoring", Arc::new(hearth_cloudwatch::CloudWatch::start(rt, None))),
+        ("monitoring", Arc::new(hearth_cloudwatch::CloudWatch::start(rt, Some(Arc::new(sns.clone()))))),
         ("sagemaker", Arc::new(sagemaker.clone())),
         ("sagemaker", Arc::new(hearth_sagemaker_runtime::SageMakerRuntime::new(sagemaker.hosting()))),
         ("frauddetector", Arc::new(hearth_frauddetector::FraudDetector::new(rt, s3))),
