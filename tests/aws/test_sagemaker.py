@@ -177,7 +177,7 @@ def wait_training(sm, job, timeout=300):
         if d["TrainingJobStatus"] in ("Completed", "Failed", "Stopped"):
             return d
         assert time.monotonic() < deadline, d
-        time.sleep(0.2)
+        time.sleep(0.05)
 
 
 def wait_endpoint(sm, name, timeout=120):
@@ -622,3 +622,32 @@ def test_serverless_scales_to_zero_with_cold_starts_in_metrics(fast_idle_hearth)
     assert stats["ModelSetupTime"][0]["SampleCount"] == 2, stats
     assert stats["Invocation4XXErrors"][0]["Sum"] == 0
     assert stats["ModelLatency"][0]["SampleCount"] == 7
+
+
+def test_endpoints_and_jobs_survive_a_crash(own_hearth):
+    """Everything accepted is durable: after kill -9 and restart, endpoints serve again (their
+    fleets are rebuilt from the records) and a completed training job still describes."""
+    h = own_hearth
+    fetch_xgboost()
+    sm, s3 = h.client("sagemaker"), h.client("s3")
+    bucket = uid("crash")
+    s3.create_bucket(Bucket=bucket)
+    _, X, y = regression_data()
+    (Xt, yt), _ = split(X, y)
+    s3.put_object(Bucket=bucket, Key="xgboost-regression/train.csv", Body=to_csv(Xt, yt))
+    job = uid("job")
+    create_training_job(sm, job, bucket)
+    d = wait_training(sm, job)
+    assert d["TrainingJobStatus"] == "Completed", d.get("FailureReason")
+    uri = d["ModelArtifacts"]["S3ModelArtifacts"]
+    ep1, _ = deploy(sm, uri, [{"VariantName": "s", "ServerlessConfig": {"MemorySizeInMB": 1024, "MaxConcurrency": 2}}])
+    ep2, _ = deploy(sm, uri, [{"VariantName": "i", "InstanceType": "ml.c5.large", "InitialInstanceCount": 1}])
+    rt = h.client("sagemaker-runtime")
+    before = [rt.invoke_endpoint(EndpointName=e, Body=ABALONE_ROW, ContentType="text/csv")["Body"].read() for e in (ep1, ep2)]
+    h.kill9()
+    h.start()
+    sm, rt = h.client("sagemaker"), h.client("sagemaker-runtime")
+    assert sm.describe_training_job(TrainingJobName=job)["TrainingJobStatus"] == "Completed"
+    assert {sm.describe_endpoint(EndpointName=e)["EndpointStatus"] for e in (ep1, ep2)} == {"InService"}
+    after = [rt.invoke_endpoint(EndpointName=e, Body=ABALONE_ROW, ContentType="text/csv")["Body"].read() for e in (ep1, ep2)]
+    assert after == before
