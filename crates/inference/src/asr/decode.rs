@@ -181,14 +181,16 @@ pub fn decode_window(model: &Whisper, vocab: &Vocab, enc: &Tensor, s: &DecodeSet
         if no_speech_prob > s.no_speech_threshold && avg_logprob < s.logprob_threshold {
             return Ok((None, base));
         }
-        let ok = ratio <= s.compression_ratio_threshold && avg_logprob >= s.logprob_threshold;
+        // A high compression ratio flags a repetition loop; text that is legitimately
+        // repetitive (digit groups, "no, no, no") is accepted when the model is confident and
+        // the text ended on its own rather than running into the token budget.
+        let looping = ratio > s.compression_ratio_threshold && (!ended || avg_logprob < -0.35);
+        let ok = !looping && avg_logprob >= s.logprob_threshold;
         let better = best.as_ref().is_none_or(|(b, _)| decoded.avg_logprob > b.avg_logprob);
         if ok {
             return Ok((Some(decoded), base));
         }
-        if better && ratio <= s.compression_ratio_threshold {
-            best = Some((decoded, cache));
-        } else if best.is_none() {
+        if best.is_none() || (better && !looping) {
             best = Some((decoded, cache));
         }
     }

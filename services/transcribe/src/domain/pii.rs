@@ -153,7 +153,7 @@ pub fn detect(words: &[&str]) -> Vec<Entity> {
             Some(("SSN", 0.97))
         } else if (8..=17).contains(&n) && has(&["account"]) {
             Some(("BANK_ACCOUNT_NUMBER", 0.9))
-        } else if (n == 10 && !digits.starts_with(['0', '1'])) || (n == 11 && digits.starts_with('1')) || (n == 7 && has(&["phone", "call", "number", "reach", "extension"])) {
+        } else if (n == 10 && !digits.starts_with(['0', '1'])) || (n == 11 && digits.starts_with('1')) || ((7..=12).contains(&n) && has(&["phone", "call", "reach", "cell", "mobile", "extension"])) {
             Some(("PHONE", 0.95))
         } else if (3..=4).contains(&n) && has(&["cvv", "cvc", "security code", "verification", "code on the back"]) {
             Some(("CREDIT_DEBIT_CVV", 0.9))
@@ -284,6 +284,7 @@ mod tests {
         assert_eq!(kinds("call me at 415-555-0134."), vec![("PHONE", "415-555-0134.".into())]);
         assert_eq!(kinds("my number is four one five five five five oh one three four"), vec![("PHONE", "four one five five five five oh one three four".into())]);
         assert_eq!(kinds("my social security number is 123-45-6789"), vec![("SSN", "123-45-6789".into())]);
+        assert_eq!(kinds("and my phone number is 4115 555 0134."), vec![("PHONE", "4115 555 0134.".into())]);
         assert_eq!(kinds("the pin is 4 4 8 1"), vec![("PIN", "4 4 8 1".into())]);
         assert_eq!(kinds("the security code is 737"), vec![("CREDIT_DEBIT_CVV", "737".into())]);
         // A card number that fails Luhn is not a card.
