@@ -317,3 +317,23 @@ def test_list_transcription_jobs_pages_and_filters(tx_env):
     assert sorted(names) == [f"{prefix}-{i}" for i in range(3)]
     done = tx.list_transcription_jobs(JobNameContains=prefix, Status="COMPLETED", MaxResults=100)["TranscriptionJobSummaries"]
     assert len(done) == 3 and all(j["OutputLocationType"] == "CUSTOMER_BUCKET" for j in done)
+
+
+def test_accepted_job_survives_kill9_and_completes_after_restart(own_hearth):
+    """A job in progress when the server dies is resumed by the restarted server (durable job)."""
+    fetch_models("whisper-tiny-en")
+    s3, tx = own_hearth.client("s3"), own_hearth.client("transcribe")
+    bucket = uid("durable")
+    s3.create_bucket(Bucket=bucket)
+    call = " ".join([AGENT, CALLER] * 3)
+    s3.put_object(Bucket=bucket, Key="call.wav", Body=speak(call))
+    name = uid("crash")
+    tx.start_transcription_job(TranscriptionJobName=name, LanguageCode="en-US", Media={"MediaFileUri": f"s3://{bucket}/call.wav"}, OutputBucketName=bucket)
+    own_hearth.kill9()  # right after the acknowledgement
+    own_hearth.start()
+    tx = own_hearth.client("transcribe")
+    env = {"tx": tx, "s3": own_hearth.client("s3")}
+    job = wait(env, name, timeout=300)
+    assert job["TranscriptionJobStatus"] == "COMPLETED", job.get("FailureReason")
+    doc = fetch(env, job["Transcript"]["TranscriptFileUri"])
+    assert wer(call, doc["results"]["transcripts"][0]["transcript"]) < 0.3
