@@ -66,7 +66,7 @@ pub fn wire_protocol(accepted: &[Protocol], req: &BufferedRequest) -> Option<Pro
     if accepted.len() == 1 {
         return Some(first);
     }
-    let find = |f: fn(&Protocol) -> bool| accepted.iter().copied().find(|p| f(p));
+    let find = |f: fn(&Protocol) -> bool| accepted.iter().copied().find(f);
     let headers = &req.parts.headers;
     let looks = if cbor::is_rpc_v2_path(req.parts.uri.path()) {
         find(|p| matches!(p, Protocol::RpcV2Cbor))
@@ -82,7 +82,10 @@ pub fn wire_protocol(accepted: &[Protocol], req: &BufferedRequest) -> Option<Pro
     Some(looks.unwrap_or(first))
 }
 
-fn find_operation(svc: &'static Service, protocol: Protocol, req: &BufferedRequest) -> Result<(&'static OperationSpec, Vec<(String, String)>), AwsError> {
+/// An operation and its URI labels.
+type Found = (&'static OperationSpec, Vec<(String, String)>);
+
+fn find_operation(svc: &'static Service, protocol: Protocol, req: &BufferedRequest) -> Result<Found, AwsError> {
     let unknown = |what: &str| AwsError::new("UnknownOperationException", format!("Unknown operation {what}"), 400);
     match protocol {
         Protocol::RpcV2Cbor => {

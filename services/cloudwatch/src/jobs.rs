@@ -36,6 +36,19 @@ pub const TICK_SECS: i64 = 10;
 /// How long history items are kept.
 const HISTORY_RETENTION: time::Duration = time::Duration::days(14);
 
+/// What one alarm's evaluation did.
+enum Evaluation {
+    /// Not due (or lost a race with another writer).
+    Skipped,
+    /// Evaluated; the state stays.
+    Unchanged,
+    /// Evaluated and the state changed (actions may be owed).
+    Transitioned,
+}
+
+/// (account, region, alarm name).
+type AlarmKey = (String, String, String);
+
 /// What the handlers and the evaluator share.
 #[derive(Clone)]
 pub struct Engine {
@@ -50,7 +63,7 @@ pub struct Engine {
     /// Boundaries evaluated without a state change, by (account, region, alarm) and the
     /// configuration time they were evaluated under (not persisted: re-evaluating one after a
     /// restart changes nothing).
-    evaluated: Arc<Mutex<HashMap<(String, String, String), (Timestamp, i64)>>>,
+    evaluated: Arc<Mutex<HashMap<AlarmKey, (Timestamp, i64)>>>,
     last_cleanup: Arc<Mutex<Option<OffsetDateTime>>>,
 }
 
@@ -290,18 +303,25 @@ impl Engine {
                 .list::<Alarm>(&scope, &ListQuery::default())
                 .await?;
             for (name, versioned) in alarms {
+                let mut owed = !versioned.value.pending_actions.is_empty();
                 match self
                     .evaluate_alarm(&scope, &name, versioned.value, versioned.version, now)
                     .await
                 {
-                    Ok(true) => evaluated += 1,
-                    Ok(false) => {}
+                    Ok(Evaluation::Skipped) => {}
+                    Ok(Evaluation::Unchanged) => evaluated += 1,
+                    Ok(Evaluation::Transitioned) => {
+                        evaluated += 1;
+                        owed = true;
+                    }
                     Err(e) => {
                         tracing::warn!(alarm = %name, account = %scope.account, error = %e, "alarm evaluation failed")
                     }
                 }
-                if let Err(e) = self.run_pending(&scope, &name).await {
-                    tracing::warn!(alarm = %name, error = %e, "alarm actions failed");
+                if owed {
+                    if let Err(e) = self.run_pending(&scope, &name).await {
+                        tracing::warn!(alarm = %name, error = %e, "alarm actions failed");
+                    }
                 }
             }
             if cleanup {
@@ -319,7 +339,7 @@ impl Engine {
         alarm: Alarm,
         version: i64,
         now: OffsetDateTime,
-    ) -> CwResult<bool> {
+    ) -> CwResult<Evaluation> {
         let period = alarm.period.max(1);
         let boundary = now.unix_timestamp().div_euclid(period) * period;
         let key = (
@@ -335,7 +355,7 @@ impl Engine {
             .filter(|(cfg, _)| *cfg == alarm.config_updated)
             .map(|(_, b)| b);
         if alarm.evaluated_until.max(cached.unwrap_or(0)) >= boundary {
-            return Ok(false);
+            return Ok(Evaluation::Skipped);
         }
         let rule = rule(&alarm);
         let slots = self.slots(scope, &alarm, &rule, boundary).await?;
@@ -346,7 +366,7 @@ impl Engine {
             if let Ok(mut m) = self.evaluated.lock() {
                 m.insert(key, (alarm.config_updated, boundary));
             }
-            return Ok(true);
+            return Ok(Evaluation::Unchanged);
         }
         let recent: Vec<f64> = slots.iter().filter_map(|s| s.value).collect();
         let mut next = alarm.clone();
@@ -376,10 +396,10 @@ impl Engine {
         {
             Ok(()) => {
                 tracing::info!(alarm = %name, account = %scope.account, from = old.as_str(), to = new.as_str(), "alarm state changed");
-                Ok(true)
+                Ok(Evaluation::Transitioned)
             }
             // Changed meanwhile (a configuration update, SetAlarmState, another node): next pass.
-            Err(MetaError::ConditionFailed { .. }) => Ok(false),
+            Err(MetaError::ConditionFailed { .. }) => Ok(Evaluation::Skipped),
             Err(e) => Err(e.into()),
         }
     }

@@ -210,6 +210,7 @@ impl CloudWatch {
     /// One statistic of a metric per period over `[start, end)`: `(period start, value)` pairs,
     /// oldest first. `stat` is `Average`, `Sum`, `Minimum`, `Maximum`, `SampleCount` or a
     /// percentile (`p90`).
+    #[allow(clippy::too_many_arguments)]
     pub async fn metric_statistics(
         &self,
         account: &str,

@@ -217,7 +217,7 @@ pub fn evaluate(rule: &Rule, slots: &[Slot]) -> Decision {
     }
 
     let newest_first = |mut v: Vec<Evaluated>| {
-        v.sort_by(|a, b| b.start.cmp(&a.start));
+        v.sort_by_key(|p| std::cmp::Reverse(p.start));
         v
     };
     let crossed =
