@@ -13,6 +13,7 @@ pub async fn build(config: &hearth_config::Config, rt: &Runtime, s3: &hearth_s3:
     let sns = hearth_sns::Sns::new(rt, sns_settings(config)).await.map_err(anyhow::Error::msg)?;
     let _ = (rt, s3);
     let sagemaker = hearth_sagemaker::SageMaker::new(rt, s3);
+    let lex = hearth_lex::Lex::new(rt, s3);
     let services: Vec<(&'static str, Arc<dyn Handler>)> = vec![
         ("sts", Arc::new(hearth_sts::Sts)),
         ("transcribe", Arc::new(hearth_transcribe::Transcribe::new(rt, s3))),
@@ -20,6 +21,8 @@ pub async fn build(config: &hearth_config::Config, rt: &Runtime, s3: &hearth_s3:
         ("monitoring", Arc::new(hearth_cloudwatch::CloudWatch::start(rt, Some(Arc::new(sns.clone()))))),
         ("sagemaker", Arc::new(sagemaker.clone())),
         ("sagemaker", Arc::new(hearth_sagemaker_runtime::SageMakerRuntime::new(sagemaker.hosting()))),
+        ("lex", Arc::new(hearth_lex::LexModels::new(lex.clone()))),
+        ("lex", Arc::new(hearth_lex_runtime::LexRuntime::new(lex))),
         ("frauddetector", Arc::new(hearth_frauddetector::FraudDetector::new(rt, s3))),
     ];
     Ok((services, sns.public_routes()))

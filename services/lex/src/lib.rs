@@ -1,4 +1,184 @@
-//! Amazon Lex V2 model building (restJson1, signing name `lex`) — work in progress.
+//! Amazon Lex V2 model building (`lexv2-models`, restJson1, signing name `lex`) and the Lex
+//! core that the runtime crate (`hearth-lex-runtime`) shares: bots and their definitions in
+//! the metadata store, the built NLU models, the text engine, sessions and utterance records.
+//!
+//! Implemented operations (see `docs/coverage/lexv2-models.md`):
+//! - bots: CreateBot, DescribeBot, UpdateBot, DeleteBot, ListBots (with the test alias
+//!   `TSTALIASID` made by CreateBot);
+//! - locales: CreateBotLocale (with its `FallbackIntent`), DescribeBotLocale, UpdateBotLocale,
+//!   DeleteBotLocale, ListBotLocales, BuildBotLocale (a durable job: Building → Built or Failed
+//!   with Lex's failure reasons; it embeds the sample utterances with the MiniLM model);
+//! - intents, slots, slot types: Create/Describe/Update/Delete/List of each;
+//!   ListBuiltInSlotTypes, ListBuiltInIntents;
+//! - versions and aliases: CreateBotVersion, DescribeBotVersion, DeleteBotVersion,
+//!   ListBotVersions, CreateBotAlias, DescribeBotAlias, UpdateBotAlias, DeleteBotAlias,
+//!   ListBotAliases; TagResource, UntagResource, ListTagsForResource;
+//! - test sets (Test Workbench): StartImport of a test-set CSV from S3, DescribeImport,
+//!   ListImports, DeleteImport, ListTestSets, DescribeTestSet, UpdateTestSet, DeleteTestSet,
+//!   ListTestSetRecords, StartTestExecution (a durable job), DescribeTestExecution,
+//!   ListTestExecutions, ListTestExecutionResultItems;
+//! - analytics of runtime utterances: ListAggregatedUtterances, DeleteUtterances,
+//!   ListUtteranceMetrics, ListIntentMetrics, ListUtteranceAnalyticsData.
 
 pub mod api;
+pub mod conversation;
 pub mod domain;
+pub mod error;
+mod handlers;
+pub mod jobs;
+pub mod store;
+mod workbench;
+
+use api::Operation;
+use domain::model::BotModel;
+use domain::nlu::Scoring;
+use error::LexError;
+use hearth_inference::text::{TextEngine, TextEngineOptions, TextError};
+use hearth_protocol::dispatch::{self, Handler};
+use hearth_protocol::schema::{OperationSpec, Service};
+use hearth_protocol::types::Timestamp;
+use hearth_protocol::{AwsError, RequestContext};
+use hearth_runtime::{Runtime, Scope};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// Tuning of Lex's NLU.
+#[derive(Debug, Clone)]
+pub struct LexOptions {
+    /// The sentence-embedding engine's threads and batching.
+    pub text: TextEngineOptions,
+    /// With intent disambiguation on, the best two intents closer than this are both offered.
+    pub disambiguation_margin: f32,
+    /// How intent scores blend centroid and nearest-sample similarity.
+    pub scoring: Scoring,
+}
+
+impl Default for LexOptions {
+    fn default() -> Self {
+        LexOptions { text: TextEngineOptions::default(), disambiguation_margin: 0.05, scoring: Scoring::default() }
+    }
+}
+
+impl LexOptions {
+    /// Defaults, overridden by `HEARTH_TEXT_THREADS` and `HEARTH_LEX_DISAMBIGUATION_MARGIN`.
+    pub fn from_env() -> Self {
+        let mut o = LexOptions { text: TextEngineOptions::from_env(), ..Default::default() };
+        if let Some(m) = std::env::var("HEARTH_LEX_DISAMBIGUATION_MARGIN").ok().and_then(|v| v.trim().parse::<f32>().ok()).filter(|m| (0.0..=1.0).contains(m)) {
+            o.disambiguation_margin = m;
+        }
+        o
+    }
+}
+
+pub(crate) struct Inner {
+    pub rt: Runtime,
+    pub s3: hearth_s3::S3,
+    pub opts: LexOptions,
+    /// Built models by `<account>/<region>/<bot>/<version>/<locale>`, with their build time.
+    models: Mutex<HashMap<String, (Timestamp, Arc<BotModel>)>>,
+}
+
+/// The Lex core: storage, models, text engine. Cheap to clone; shared by the models API
+/// ([`LexModels`]) and the runtime API (`hearth-lex-runtime`).
+#[derive(Clone)]
+pub struct Lex {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl Lex {
+    /// The Lex core on the server's runtime; registers the build, test-execution and import
+    /// jobs. The text model loads on first use (a missing model fails builds with a message
+    /// that says how to fetch it, and does not stop the server).
+    pub fn new(rt: &Runtime, s3: &hearth_s3::S3) -> Lex {
+        Lex::with_options(rt, s3, LexOptions::from_env())
+    }
+
+    /// [`Lex::new`] with explicit options.
+    pub fn with_options(rt: &Runtime, s3: &hearth_s3::S3, opts: LexOptions) -> Lex {
+        let lex = Lex { inner: Arc::new(Inner { rt: rt.clone(), s3: s3.clone(), opts, models: Mutex::new(HashMap::new()) }) };
+        rt.jobs.register(jobs::BuildJob { lex: lex.clone() });
+        rt.jobs.register(jobs::ImportJob { lex: lex.clone() });
+        rt.jobs.register(jobs::TestExecutionJob { lex: lex.clone() });
+        lex
+    }
+
+    /// The server runtime.
+    pub fn runtime(&self) -> &Runtime {
+        &self.inner.rt
+    }
+
+    /// The NLU options.
+    pub fn options(&self) -> &LexOptions {
+        &self.inner.opts
+    }
+
+    /// The current time on the runtime's clock.
+    pub fn now(&self) -> Timestamp {
+        Timestamp(self.inner.rt.clock.now())
+    }
+
+    /// The shared sentence-embedding engine.
+    pub fn engine(&self) -> Result<TextEngine, TextError> {
+        TextEngine::shared(&self.inner.rt.models_dir, self.inner.opts.text.clone())
+    }
+
+    /// Embeddings of `texts` (on the engine thread).
+    pub async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, TextError> {
+        self.engine()?.embed(texts).await
+    }
+
+    /// The built model of a locale, if it has been built (cached by build time).
+    pub async fn model(&self, scope: &Scope, bot: &str, version: &str, locale: &str) -> error::Result<Option<Arc<BotModel>>> {
+        let key = store::locale_key(bot, version, locale);
+        let Some(loc) = self.inner.rt.meta.get::<store::Locale>(scope, &key).await? else { return Ok(None) };
+        let Some(built) = loc.value.model_built else { return Ok(None) };
+        let cache_key = format!("{}/{}/{key}", scope.account, scope.region);
+        if let Some((t, m)) = self.inner.models.lock().unwrap_or_else(|p| p.into_inner()).get(&cache_key) {
+            if *t == built {
+                return Ok(Some(m.clone()));
+            }
+        }
+        let Some(rec) = self.inner.rt.meta.get::<store::Model>(scope, &key).await? else { return Ok(None) };
+        let model = Arc::new(rec.value.model);
+        self.inner.models.lock().unwrap_or_else(|p| p.into_inner()).insert(cache_key, (rec.value.built, model.clone()));
+        Ok(Some(model))
+    }
+}
+
+/// The `lexv2-models` API.
+#[derive(Clone)]
+pub struct LexModels {
+    lex: Lex,
+}
+
+impl LexModels {
+    /// The models API over a Lex core.
+    pub fn new(lex: Lex) -> Self {
+        LexModels { lex }
+    }
+}
+
+#[async_trait::async_trait]
+impl Handler for LexModels {
+    fn model(&self) -> &'static Service {
+        &api::SERVICE
+    }
+
+    async fn call(&self, ctx: &RequestContext, op: &'static OperationSpec, input: Value) -> Result<Value, AwsError> {
+        let Some(operation) = Operation::from_name(op.name) else {
+            return Err(AwsError::new("UnknownOperationException", format!("Unknown operation {}", op.name), 400));
+        };
+        handlers::call(&self.lex, ctx, operation, input).await.map_err(|e| e.to_aws())
+    }
+}
+
+/// Read a generated input type (protocol rejection on failure).
+pub(crate) fn input<T: serde::de::DeserializeOwned>(v: Value) -> error::Result<T> {
+    dispatch::input(&api::SERVICE, v).map_err(LexError::Aws)
+}
+
+/// The canonical value of a generated output type.
+pub(crate) fn output<T: serde::Serialize>(out: &T) -> error::Result<Value> {
+    dispatch::output(out).map_err(LexError::Aws)
+}

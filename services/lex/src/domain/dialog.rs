@@ -211,6 +211,10 @@ pub struct Turn<'a> {
     /// Now, in Unix seconds, and today's date.
     pub unix_now: i64,
     pub today: time::Date,
+    /// The locale's confidence threshold (below it, the fallback intent).
+    pub threshold: f32,
+    /// The locale's intent disambiguation settings, when on.
+    pub disambiguation: Option<&'a super::model::Disambiguation>,
     pub scoring: Scoring,
     /// Best two intents closer than this (and disambiguation on) → ask which one.
     pub disambiguation_margin: f32,
@@ -315,7 +319,7 @@ impl Cx<'_> {
 
     /// A candidate strong enough to leave the current intent for.
     fn switch_target(&self, current: usize) -> Option<&Candidate> {
-        self.ranked.first().filter(|c| c.intent != current && (c.exact || c.score >= SWITCH_MIN.max(self.model().threshold as f32)))
+        self.ranked.first().filter(|c| c.intent != current && (c.exact || c.score >= SWITCH_MIN.max(self.t.threshold)))
     }
 
     fn continue_slot(&mut self, st: &mut SessionState, idx: usize, slot_name: &str) -> Reply {
@@ -427,11 +431,11 @@ impl Cx<'_> {
 
     fn start(&mut self, st: &mut SessionState) -> Reply {
         let model = self.model();
-        let threshold = model.threshold as f32;
+        let threshold = self.t.threshold;
         let Some(top) = self.ranked.first().filter(|c| c.exact || c.score >= threshold).cloned() else {
             return self.fallback(st);
         };
-        if let Some(d) = &model.disambiguation {
+        if let Some(d) = self.t.disambiguation {
             let close: Vec<&Candidate> = self
                 .ranked
                 .iter()

@@ -9,4 +9,5 @@ pub mod model;
 pub mod nlu;
 pub mod slot_types;
 pub mod templates;
+pub mod testsets;
 pub mod text;

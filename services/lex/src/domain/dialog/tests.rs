@@ -47,7 +47,17 @@ fn say(st: &mut SessionState, m: &BotModel, u: &str) -> Reply {
 
 fn say_with_margin(st: &mut SessionState, m: &BotModel, u: &str, margin: f32) -> Reply {
     let v = embed(u);
-    let t = Turn { model: m, utterance: u, vector: &v, unix_now: 1_000, today: date!(2024 - 03 - 13), scoring: Scoring::default(), disambiguation_margin: margin };
+    let t = Turn {
+        model: m,
+        utterance: u,
+        vector: &v,
+        unix_now: 1_000,
+        today: date!(2024 - 03 - 13),
+        threshold: m.threshold as f32,
+        disambiguation: m.disambiguation.as_ref(),
+        scoring: Scoring::default(),
+        disambiguation_margin: margin,
+    };
     recognize(st, &t)
 }
 
