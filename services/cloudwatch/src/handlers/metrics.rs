@@ -308,7 +308,7 @@ pub async fn get_metric_statistics(
     }
     let unit = unit("Unit", req.unit.as_deref())?;
     let origin = aligned_start(start, period);
-    let requested = (end - origin + period - 1) / period;
+    let requested = (end - start) / period;
     if requested > MAX_STATISTICS_DATAPOINTS {
         return Err(CwError::InvalidParameterCombination(format!(
             "You have requested up to {} datapoints, which exceeds the limit of {}. You may reduce the datapoints requested by increasing Period, or decreasing the time range.",
