@@ -74,6 +74,21 @@ def xml_error(response: requests.Response) -> tuple[str | None, str | None]:
     return find("Code"), find("Message")
 
 
+def wire_error(response: requests.Response) -> tuple[str | None, str | None]:
+    """(Code, Message) of an AWS error in any wire protocol: XML (S3, query) or JSON
+    (`__type` / `x-amzn-ErrorType`, namespace prefix removed)."""
+    try:
+        body = response.json()
+    except ValueError:
+        return xml_error(response)
+    if not isinstance(body, dict):
+        return None, None
+    code = body.get("__type") or body.get("code") or response.headers.get("x-amzn-ErrorType")
+    if code:
+        code = code.split(":", 1)[0].rsplit("#", 1)[-1]
+    return code, body.get("message") or body.get("Message")
+
+
 # -- checksums ---------------------------------------------------------------------------------
 
 

@@ -1,9 +1,9 @@
 """Signature V4 rejections, per wire protocol, with the codes each AWS protocol answers.
 
-Every protocol Hearth speaks is one row of PROTOCOLS: a cheap authenticated call and the error
-codes AWS returns for a bad signature, an unknown key, a missing signature and a skewed clock.
-The same tests run for every row, so a new protocol (aws_json services such as SageMaker or
-CloudWatch's JSON API) is covered by adding its row.
+Every protocol Hearth speaks is one row of PROTOCOLS: a cheap authenticated call, the same call
+sent raw (unsigned, or with a garbage Authorization header), and the error codes and HTTP status
+AWS returns for a bad signature, an unknown key, a missing signature and a skewed clock. The same
+tests run for every row, so another protocol or service is covered by adding its row.
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from awsutil import Creds, aws_error, signed_request, xml_error
+from awsutil import Creds, aws_error, signed_request, wire_error, xml_error
 
 STS_FORM = {"Action": "GetCallerIdentity", "Version": "2011-06-15"}
+GARBAGE_AUTH = {"Authorization": "AWS4-HMAC-SHA256 garbage", "x-amz-date": "20250101T000000Z"}
+SAGEMAKER_JSON = {"X-Amz-Target": "SageMaker.ListModels", "Content-Type": "application/x-amz-json-1.1"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,8 +34,8 @@ class Protocol:
     service: str
     #: A cheap call that needs a valid signature: (boto3 client) -> response.
     call: Callable
-    #: The same call sent with no Authorization at all: (Hearth) -> requests.Response.
-    raw_unsigned: Callable
+    #: The same call sent raw with these extra headers: (Hearth, headers) -> requests.Response.
+    raw: Callable
     bad_signature: str
     unknown_key: str
     unsigned: str
@@ -42,7 +44,7 @@ class Protocol:
     clock_skew_past: str
     clock_skew_future: str
     malformed: str
-    #: HTTP status of the three authentication failures (bad signature, unknown key, unsigned).
+    #: HTTP status of the authentication failures (bad signature, unknown key, unsigned, skew).
     status: int = 403
 
 
@@ -51,7 +53,7 @@ PROTOCOLS = [
         name="rest-xml",
         service="s3",
         call=lambda c: c.list_buckets(),
-        raw_unsigned=lambda h: requests.get(f"{h.endpoint}/", timeout=30),
+        raw=lambda h, headers: requests.get(f"{h.endpoint}/", headers=headers, timeout=30),
         bad_signature="SignatureDoesNotMatch",
         unknown_key="InvalidAccessKeyId",
         unsigned="AccessDenied",
@@ -64,7 +66,9 @@ PROTOCOLS = [
         name="query",
         service="sts",
         call=lambda c: c.get_caller_identity(),
-        raw_unsigned=lambda h: requests.post(f"{h.endpoint}/", data=STS_FORM, timeout=30),
+        raw=lambda h, headers: requests.post(
+            f"{h.endpoint}/", data=STS_FORM, headers=headers, timeout=30
+        ),
         bad_signature="SignatureDoesNotMatch",
         unknown_key="InvalidClientTokenId",
         unsigned="MissingAuthenticationToken",
@@ -72,6 +76,23 @@ PROTOCOLS = [
         clock_skew_past="Signature expired",
         clock_skew_future="Signature not yet current",
         malformed="IncompleteSignature",
+    ),
+    Protocol(
+        # The coral awsJson services (SageMaker, Fraud Detector, Transcribe...) answer 400.
+        name="json",
+        service="sagemaker",
+        call=lambda c: c.list_models(),
+        raw=lambda h, headers: requests.post(
+            f"{h.endpoint}/", data=b"{}", headers={**SAGEMAKER_JSON, **headers}, timeout=30
+        ),
+        bad_signature="InvalidSignatureException",
+        unknown_key="UnrecognizedClientException",
+        unsigned="MissingAuthenticationTokenException",
+        clock_skew="InvalidSignatureException",
+        clock_skew_past="Signature expired",
+        clock_skew_future="Signature not yet current",
+        malformed="IncompleteSignatureException",
+        status=400,
     ),
 ]
 
@@ -106,9 +127,9 @@ def test_unsigned_request(hearth, proto):
 
 @by_protocol
 def test_raw_request_without_authorization(hearth, proto):
-    resp = proto.raw_unsigned(hearth)
+    resp = proto.raw(hearth, {})
     assert resp.status_code == proto.status, resp.text
-    assert xml_error(resp)[0] == proto.unsigned
+    assert wire_error(resp)[0] == proto.unsigned
 
 
 @by_protocol
@@ -119,27 +140,15 @@ def test_clock_skew(hearth, proto, monkeypatch, minutes):
     )
     monkeypatch.setattr("botocore.auth.get_current_datetime", lambda *a, **k: skewed)
     message = proto.clock_skew_past if minutes < 0 else proto.clock_skew_future
-    with aws_error(proto.clock_skew, 403, message):
+    with aws_error(proto.clock_skew, proto.status, message):
         proto.call(hearth.client(proto.service))
 
 
 @by_protocol
 def test_malformed_authorization_header(hearth, proto):
-    if proto.service == "s3":
-        resp = requests.get(
-            f"{hearth.endpoint}/",
-            headers={"Authorization": "AWS4-HMAC-SHA256 garbage", "x-amz-date": "20250101T000000Z"},
-            timeout=30,
-        )
-    else:
-        resp = requests.post(
-            f"{hearth.endpoint}/",
-            data=STS_FORM,
-            headers={"Authorization": "AWS4-HMAC-SHA256 garbage", "x-amz-date": "20250101T000000Z"},
-            timeout=30,
-        )
+    resp = proto.raw(hearth, GARBAGE_AUTH)
     assert resp.status_code == 400, resp.text
-    assert xml_error(resp)[0] == proto.malformed
+    assert wire_error(resp)[0] == proto.malformed
 
 
 def test_raw_signed_query_request(hearth):
