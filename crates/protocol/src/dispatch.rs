@@ -228,3 +228,108 @@ pub fn output<T: serde::Serialize>(out: &T) -> Result<Value, AwsError> {
         AwsError::internal()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Location, Member, Shape, ShapeKind};
+    use std::future::Future;
+    use std::io::Write;
+
+    const fn member(name: &'static str, shape: u16) -> Member {
+        Member { name, shape, location: Location::Body, location_name: "", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }
+    }
+    static SHAPES: [Shape; 3] = [
+        Shape { name: "PutInput", kind: ShapeKind::Structure { members: &[member("Name", 1), member("When", 2)], payload: None } },
+        Shape { name: "Name", kind: ShapeKind::String },
+        Shape { name: "When", kind: ShapeKind::Timestamp { format: None } },
+    ];
+    static OPERATIONS: [OperationSpec; 1] =
+        [OperationSpec { name: "Put", method: "POST", uri: "/", input: Some(0), output: Some(0), status: 200, input_xml_name: None, result_wrapper: Some("PutResult"), output_xml_name: None }];
+    static SVC: Service = Service {
+        name: "test",
+        protocol: Protocol::AwsJson { version_1_1: false },
+        target_prefix: "TestService",
+        xml_namespace: "https://test.example/doc/",
+        api_version: "2020-01-01",
+        shapes: &SHAPES,
+        operations: &OPERATIONS,
+    };
+    static PROTOCOLS: [Protocol; 3] = [Protocol::AwsJson { version_1_1: false }, Protocol::RpcV2Cbor, Protocol::Query];
+
+    /// Echoes its input; `Name: "missing"` is a 404.
+    struct Echo;
+
+    #[async_trait::async_trait]
+    impl Handler for Echo {
+        fn model(&self) -> &'static Service {
+            &SVC
+        }
+        fn protocols(&self) -> &'static [Protocol] {
+            &PROTOCOLS
+        }
+        async fn call(&self, _ctx: &RequestContext, _op: &'static OperationSpec, input: Value) -> Result<Value, AwsError> {
+            if input["Name"] == "missing" {
+                return Err(AwsError::new("ResourceNotFound", "gone", 404));
+            }
+            Ok(input)
+        }
+    }
+
+    fn run(method: &str, uri: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        let mut b = http::Request::builder().method(method).uri(uri);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let (parts, ()) = b.body(()).unwrap().into_parts();
+        let ctx = RequestContext { request_id: "req".into(), account: "123456789012".into(), region: "us-east-1".into(), access_key: "AK".into() };
+        let fut = serve(&Echo, &ctx, BufferedRequest { parts: &parts, body });
+        let mut fut = std::pin::pin!(fut);
+        match fut.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+            std::task::Poll::Ready(r) => r,
+            std::task::Poll::Pending => panic!("the echo handler never waits"),
+        }
+    }
+
+    fn header<'a>(r: &'a Reply, name: &str) -> Option<&'a str> {
+        r.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    #[test]
+    fn each_request_is_answered_in_its_own_protocol() {
+        let json = run("POST", "/", &[("x-amz-target", "TestService.Put"), ("content-type", "application/x-amz-json-1.0")], br#"{"Name":"a","When":1.5}"#);
+        assert_eq!((json.status, header(&json, "content-type")), (200, Some("application/x-amz-json-1.0")));
+        assert_eq!(serde_json::from_slice::<Value>(&json.body).unwrap(), serde_json::json!({"Name": "a", "When": 1.5}));
+
+        let body = codec::cbor::encode_output(&SVC, &OPERATIONS[0], &serde_json::json!({"Name": "b", "When": 2}));
+        let cbor = run("POST", "/service/TestService/operation/Put", &[("smithy-protocol", "rpc-v2-cbor"), ("content-type", "application/cbor")], &body);
+        assert_eq!((cbor.status, header(&cbor, "content-type"), header(&cbor, "smithy-protocol")), (200, Some("application/cbor"), Some("rpc-v2-cbor")));
+        assert_eq!(codec::cbor::decode_input(&SVC, &OPERATIONS[0], &cbor.body).unwrap(), serde_json::json!({"Name": "b", "When": 2}));
+
+        let query = run("POST", "/", &[("content-type", "application/x-www-form-urlencoded")], b"Action=Put&Version=2020-01-01&Name=c");
+        let xml = String::from_utf8(query.body.clone()).unwrap();
+        assert!(xml.starts_with("<PutResponse xmlns=\"https://test.example/doc/\"><PutResult><Name>c</Name></PutResult>"), "{xml}");
+
+        let missing = run("POST", "/service/TestService/operation/Nope", &[("smithy-protocol", "rpc-v2-cbor")], b"");
+        assert_eq!(missing.status, 400);
+        assert!(codec::cbor::parse(&missing.body).is_ok());
+    }
+
+    #[test]
+    fn gzip_bodies_and_query_compatible_errors() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(br#"{"Name":"zipped"}"#).unwrap();
+        let body = gz.finish().unwrap();
+        let r = run("POST", "/", &[("x-amz-target", "TestService.Put"), ("content-encoding", "gzip")], &body);
+        assert_eq!(serde_json::from_slice::<Value>(&r.body).unwrap()["Name"], "zipped");
+        let bad = run("POST", "/", &[("x-amz-target", "TestService.Put"), ("content-encoding", "gzip")], b"not gzip");
+        assert_eq!(bad.status, 400);
+
+        let err = run("POST", "/", &[("x-amz-target", "TestService.Put"), ("x-amzn-query-mode", "true")], br#"{"Name":"missing"}"#);
+        assert_eq!(err.status, 404);
+        assert_eq!(header(&err, "x-amzn-query-error"), Some("ResourceNotFound;Sender"));
+        assert_eq!(serde_json::from_slice::<Value>(&err.body).unwrap()["__type"], "ResourceNotFound");
+        let plain = run("POST", "/", &[("x-amz-target", "TestService.Put")], br#"{"Name":"missing"}"#);
+        assert_eq!(header(&plain, "x-amzn-query-error"), None);
+    }
+}
