@@ -20,7 +20,7 @@ use crate::domain::training::{self, Failure};
 use crate::domain::artifact;
 use crate::hosting::Hosting;
 use crate::store::{self, EndpointConfigRecord, EndpointRecord, EndpointStatus, ModelRecord, TrainingJobRecord, VariantState};
-use hearth_inference::tabular::{Engine, ModelFormat, TrainParams, Xgb};
+use hearth_inference::tabular::{Engine, ModelFormat, TrainParams, TrainRequest, Xgb};
 use hearth_protocol::types::Timestamp;
 use hearth_runtime::jobs::{JobContext, JobError, JobHandler, StepOutcome};
 use hearth_runtime::{Clock, Expect, MetaError, MetaStore, Scope};
@@ -261,7 +261,7 @@ impl TrainingJobs {
         let name = job.name.clone();
         let on_round = Box::new(move |e: &hearth_inference::tabular::RoundEval| {
             let line = training::log_line(e);
-            if e.round % 10 == 0 {
+            if e.round.checked_rem(10) == Some(0) {
                 tracing::info!(job = %name, "{line}");
             }
             log_sink.lock().unwrap_or_else(|p| p.into_inner()).push(line);
@@ -276,7 +276,8 @@ impl TrainingJobs {
                 stop.store(true, Ordering::SeqCst);
             })
         });
-        let out = s.engine.train(xgb, params, train, evals, stop.clone(), Some(s.training_threads), on_round).await;
+        let req = TrainRequest { xgb, params, train, evals, cancel: stop.clone(), threads: Some(s.training_threads), on_round };
+        let out = s.engine.train(req).await;
         if let Some(t) = timer {
             t.abort();
         }

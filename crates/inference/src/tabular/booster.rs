@@ -185,7 +185,7 @@ impl Booster {
             let shape = std::slice::from_raw_parts(shape, dim as usize);
             let total: u64 = shape.iter().product();
             let rows = shape[0] as usize;
-            let groups = if rows == 0 { 1 } else { (total as usize) / rows };
+            let groups = (total as usize).checked_div(rows).unwrap_or(1);
             Ok(Predictions { rows, groups, values: std::slice::from_raw_parts(out, total as usize).to_vec() })
         }
     }

@@ -65,7 +65,7 @@ impl Matrix {
         let mut values = Vec::with_capacity(self.rows * cols);
         for i in 0..self.rows {
             values.extend_from_slice(self.row(i));
-            values.extend(std::iter::repeat(f32::NAN).take(n));
+            values.extend(std::iter::repeat_n(f32::NAN, n));
         }
         Matrix { rows: self.rows, cols, values }
     }

@@ -22,6 +22,24 @@ use std::sync::{Arc, Mutex};
 
 type Task = Box<dyn FnOnce() + Send + 'static>;
 
+/// One training run for [`Engine::train`].
+pub struct TrainRequest {
+    /// The library.
+    pub xgb: Arc<Xgb>,
+    /// What to train.
+    pub params: TrainParams,
+    /// The training data.
+    pub train: Dataset,
+    /// Named evaluation sets (e.g. `"validation"`).
+    pub evals: Vec<(String, Dataset)>,
+    /// Set to stop between rounds (the model keeps the rounds done).
+    pub cancel: Arc<AtomicBool>,
+    /// XGBoost threads (`nthread`) unless the parameters say.
+    pub threads: Option<usize>,
+    /// Sees every round's evaluation.
+    pub on_round: Box<dyn FnMut(&super::RoundEval) + Send>,
+}
+
 struct Inner {
     tx: Mutex<Option<mpsc::Sender<Task>>>,
     threads: usize,
@@ -115,18 +133,9 @@ impl Engine {
         self.run(move || model.predict(&x)).await?
     }
 
-    /// Train on a thread of its own (see [`super::train()`]); `cancel` stops it between rounds
-    /// and `on_round` sees every round's evaluation.
-    pub async fn train(
-        &self,
-        xgb: Arc<Xgb>,
-        params: TrainParams,
-        train: Dataset,
-        evals: Vec<(String, Dataset)>,
-        cancel: Arc<AtomicBool>,
-        threads: Option<usize>,
-        mut on_round: Box<dyn FnMut(&super::RoundEval) + Send>,
-    ) -> Result<TrainOutput, TabularError> {
+    /// Train on a thread of its own (see [`super::train()`]).
+    pub async fn train(&self, req: TrainRequest) -> Result<TrainOutput, TabularError> {
+        let TrainRequest { xgb, params, train, evals, cancel, threads, mut on_round } = req;
         let (tx, rx) = tokio::sync::oneshot::channel();
         std::thread::Builder::new()
             .name("tabular-train".into())

@@ -44,7 +44,7 @@ mod train;
 
 pub use booster::{Booster, DMatrix, ModelFormat, Predictions};
 pub use data::{parse_csv_dataset, parse_csv_matrix, parse_libsvm, parse_number, Dataset, Matrix};
-pub use engine::Engine;
+pub use engine::{Engine, TrainRequest};
 pub use library::{Xgb, LIBRARY_FILE, LIBRARY_MODEL};
 pub use metrics::Metric;
 pub use params::TrainParams;

@@ -123,7 +123,15 @@ fn engine_threads() {
         let engine = Engine::new(2);
         let data = regression(200);
         let out = engine
-            .train(xgb.clone(), TrainParams::new("reg:squarederror", 10), data.clone(), vec![], Arc::new(AtomicBool::new(false)), Some(1), Box::new(|_| {}))
+            .train(TrainRequest {
+                xgb: xgb.clone(),
+                params: TrainParams::new("reg:squarederror", 10),
+                train: data.clone(),
+                evals: vec![],
+                cancel: Arc::new(AtomicBool::new(false)),
+                threads: Some(1),
+                on_round: Box::new(|_| {}),
+            })
             .await
             .unwrap();
         let bytes = out.booster.save(ModelFormat::Ubjson).unwrap();

@@ -260,7 +260,7 @@ mod tests {
 
     #[test]
     fn replies() {
-        let p = preds(vec![4.566554546356201, 10.0], 1);
+        let p = preds(vec![4.566_554_5, 10.0], 1);
         assert_eq!(encode(&p, Accept::Csv, CsvStyle::Joined).0, b"4.566554546356201,10.0");
         assert_eq!(encode(&p, Accept::Csv, CsvStyle::Lines).0, b"4.566554546356201\n10.0\n");
         assert_eq!(encode(&p, Accept::Json, CsvStyle::Lines).0, br#"{"predictions": [{"score": 4.566554546356201}, {"score": 10.0}]}"#);
