@@ -39,6 +39,11 @@ fn millis(t: Timestamp) -> i128 {
     t.0.unix_timestamp_nanos() / 1_000_000
 }
 
+/// The id of an endpoint's creation job (one per endpoint incarnation).
+fn create_job_id(rec: &EndpointRecord) -> String {
+    format!("{}#create#{}", rec.arn, millis(rec.created))
+}
+
 async fn submit(ctx: &Ctx, id: String, name: &str, action: EndpointAction) -> Result<(), SageMakerError> {
     let submitted_ms = (ctx.s.clock.now().unix_timestamp_nanos() / 1_000_000) as i64;
     let st = EndpointState { name: name.to_string(), action, submitted_ms };
@@ -78,13 +83,17 @@ pub async fn create_endpoint(ctx: &Ctx, req: api::CreateEndpointInput) -> Result
         last_modified: now,
         tags: req.tags.unwrap_or_default(),
     };
-    // The job first, then the record: a crash in between leaves no endpoint (the job waits a
-    // little for the record, then ends); the record is written only if the name is free.
-    submit(ctx, format!("{endpoint_arn}#create#{}", millis(now)), &rec.name, EndpointAction::Create).await?;
+    // The record first (durable when we answer), then its job; if the job cannot be
+    // submitted the record goes again. A crash in between leaves a `Creating` endpoint
+    // without a job: DescribeEndpoint submits it again (the id is deterministic).
     match ctx.s.meta.put(&ctx.scope, &key, &rec, Expect::Absent).await {
-        Ok(_) => ctx.jobs.wake(),
+        Ok(_) => {}
         Err(MetaError::ConditionFailed { .. }) => return Err(exists()),
         Err(e) => return Err(e.into()),
+    }
+    if let Err(e) = submit(ctx, create_job_id(&rec), &rec.name, EndpointAction::Create).await {
+        let _ = ctx.s.meta.delete::<EndpointRecord>(&ctx.scope, &key, Expect::Any).await;
+        return Err(e);
     }
     tracing::info!(endpoint = %rec.name, config = %rec.config_name, "endpoint creating");
     Ok(api::CreateEndpointOutput { endpoint_arn })
@@ -116,6 +125,14 @@ pub fn variant_summaries(rec: &EndpointRecord) -> Vec<api::ProductionVariantSumm
 
 pub async fn describe_endpoint(ctx: &Ctx, req: api::DescribeEndpointInput) -> Result<api::DescribeEndpointOutput, SageMakerError> {
     let rec = ctx.s.meta.get::<EndpointRecord>(&ctx.scope, &store::key(&req.endpoint_name)).await?.ok_or_else(|| not_found(ctx, &req.endpoint_name))?.value;
+    if rec.status == EndpointStatus::Creating {
+        // Heal a creation whose job was lost to a crash between record and submit.
+        let id = create_job_id(&rec);
+        if ctx.jobs.get(&id).await?.is_none() {
+            tracing::warn!(endpoint = %rec.name, "creation job missing; submitting it again");
+            submit(ctx, id, &rec.name, EndpointAction::Create).await?;
+        }
+    }
     let variants = variant_summaries(&rec);
     Ok(api::DescribeEndpointOutput {
         endpoint_name: rec.name,

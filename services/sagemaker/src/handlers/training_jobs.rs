@@ -120,15 +120,28 @@ pub async fn create_training_job(ctx: &Ctx, req: api::CreateTrainingJobRequest) 
         training_end: None,
     };
     rec.transition("Starting", "Launching requested ML instances", now);
-    let st = TrainingState { name: rec.name.clone(), submitted_ms: (now.0.unix_timestamp_nanos() / 1_000_000) as i64, ..Default::default() };
-    ctx.jobs.submit_job::<TrainingJobs>(&ctx.scope, &st, SubmitOptions { max_attempts: 3, ..SubmitOptions::with_id(format!("{job_arn}#{}", now.0.unix_timestamp_nanos() / 1_000_000)) }).await?;
+    // Record first, then job (see CreateEndpoint); DescribeTrainingJob heals a lost submit.
     match ctx.s.meta.put(&ctx.scope, &key, &rec, Expect::Absent).await {
-        Ok(_) => ctx.jobs.wake(),
+        Ok(_) => {}
         Err(MetaError::ConditionFailed { .. }) => return Err(in_use()),
         Err(e) => return Err(e.into()),
     }
+    if let Err(e) = submit(ctx, &rec).await {
+        let _ = ctx.s.meta.delete::<TrainingJobRecord>(&ctx.scope, &key, Expect::Any).await;
+        return Err(e);
+    }
     tracing::info!(job = %rec.name, "training job created");
     Ok(api::CreateTrainingJobResponse { training_job_arn: job_arn })
+}
+
+fn job_id(rec: &TrainingJobRecord) -> String {
+    format!("{}#{}", rec.arn, rec.created.0.unix_timestamp_nanos() / 1_000_000)
+}
+
+async fn submit(ctx: &Ctx, rec: &TrainingJobRecord) -> Result<(), SageMakerError> {
+    let st = TrainingState { name: rec.name.clone(), submitted_ms: (rec.created.0.unix_timestamp_nanos() / 1_000_000) as i64, ..Default::default() };
+    ctx.jobs.submit_job::<TrainingJobs>(&ctx.scope, &st, SubmitOptions { max_attempts: 3, ..SubmitOptions::with_id(job_id(rec)) }).await?;
+    Ok(())
 }
 
 fn seconds(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<i32> {
@@ -140,6 +153,10 @@ fn seconds(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<i32> {
 
 pub async fn describe_training_job(ctx: &Ctx, req: api::DescribeTrainingJobRequest) -> Result<serde_json::Value, SageMakerError> {
     let rec = ctx.s.meta.get::<TrainingJobRecord>(&ctx.scope, &store::key(&req.training_job_name)).await?.ok_or_else(not_found)?.value;
+    if !rec.is_final() && ctx.jobs.get(&job_id(&rec)).await?.is_none() {
+        tracing::warn!(job = %rec.name, "training job's work item missing; submitting it again");
+        submit(ctx, &rec).await?;
+    }
     let r = rec.request;
     let took = seconds(rec.training_start, rec.training_end);
     let out = api::DescribeTrainingJobResponse {
