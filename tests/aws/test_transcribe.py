@@ -337,3 +337,26 @@ def test_accepted_job_survives_kill9_and_completes_after_restart(own_hearth):
     assert job["TranscriptionJobStatus"] == "COMPLETED", job.get("FailureReason")
     doc = fetch(env, job["Transcript"]["TranscriptFileUri"])
     assert wer(call, doc["results"]["transcripts"][0]["transcript"]) < 0.3
+
+
+def test_speaker_labels_on_mono_audio(tx_env):
+    """Two voices taking turns in one channel are told apart (spectral signatures + clustering)."""
+    with tempfile.TemporaryDirectory() as d:
+        parts = []
+        for i, (voice, text) in enumerate([("en-us", AGENT), ("en-us+f3", CALLER), ("en-us", "Let me check that order for you."), ("en-us+f3", "Thank you, I will wait.")]):
+            p = Path(d) / f"{i}.wav"
+            p.write_bytes(speak(text, voice=voice))
+            parts.append(str(p))
+        out = Path(d) / "mono.wav"
+        subprocess.run(["sox", *parts, str(out), "pad", "0", "0.5"], check=True)
+        audio = out.read_bytes()
+    job, doc = run(tx_env, audio, Settings={"ShowSpeakerLabels": True, "MaxSpeakerLabels": 2})
+    assert job["TranscriptionJobStatus"] == "COMPLETED", job.get("FailureReason")
+    labels = doc["results"]["speaker_labels"]
+    assert labels["speakers"] == 2, labels
+    items = [i for i in doc["results"]["items"] if i["type"] == "pronunciation"]
+    spoken = [(i["alternatives"][0]["content"].lower(), i["speaker_label"]) for i in items]
+    agent_words = {s for w, s in spoken if w in ("calling", "support", "sarah")}
+    caller_words = {s for w, s in spoken if w in ("charged", "twice", "refund")}
+    assert agent_words == {"spk_0"} and caller_words == {"spk_1"}, spoken
+    assert all(seg["speaker_label"] in ("spk_0", "spk_1") for seg in labels["segments"])

@@ -32,6 +32,9 @@ pub struct StoredWord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p: Option<String>,
     pub c: f32,
+    /// Speaker number, when speakers were asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub k: Option<usize>,
 }
 
 /// The words of one channel, as stored between steps.
@@ -186,13 +189,14 @@ impl TranscriptionJob {
             vec![(None, ChannelSelect::Mix)]
         };
         let bias = Arc::new(bias);
+        let max_speakers = rec.request.settings.as_ref().filter(|s| s.show_speaker_labels == Some(true) && !channel_id).and_then(|s| s.max_speaker_labels).map(|m| m.clamp(2, 30) as usize);
         let name = state.name.clone();
         let started = std::time::Instant::now();
         let result = tokio::task::spawn_blocking(move || -> Result<(Vec<(Option<usize>, Vec<Word>)>, f64), asr::AsrError> {
             let mut out = Vec::new();
             let mut seconds = 0f64;
             for (label, select) in selects {
-                let req = MediaRequest { data: data.clone(), hint: hint.clone(), select, bias: bias.clone() };
+                let req = MediaRequest { data: data.clone(), hint: hint.clone(), select, bias: bias.clone(), max_speakers };
                 let t = asr::transcribe_media(&engine, &req, |_| {})?;
                 seconds = seconds.max(t.seconds);
                 out.push((label, t.words));
@@ -213,7 +217,7 @@ impl TranscriptionJob {
             .into_iter()
             .map(|(channel, mut words)| {
                 vocabulary::apply(&entries, &mut words);
-                StoredChannel { channel, words: words.into_iter().map(|w| StoredWord { s: w.start, e: w.end, t: w.text, p: w.punctuation, c: w.confidence }).collect() }
+                StoredChannel { channel, words: words.into_iter().map(|w| StoredWord { s: w.start, e: w.end, t: w.text, p: w.punctuation, c: w.confidence, k: w.speaker }).collect() }
             })
             .collect();
         Ok(StepOutcome::Done)
@@ -242,7 +246,7 @@ impl TranscriptionJob {
         let channels: Vec<ChannelWords> = state
             .channels
             .iter()
-            .map(|c| ChannelWords { channel: c.channel, words: c.words.iter().map(|w| Word { start: w.s, end: w.e, text: w.t.clone(), punctuation: w.p.clone(), confidence: w.c }).collect() })
+            .map(|c| ChannelWords { channel: c.channel, words: c.words.iter().map(|w| Word { start: w.s, end: w.e, text: w.t.clone(), punctuation: w.p.clone(), confidence: w.c, speaker: w.k }).collect() })
             .collect();
         let bucket = rec.request.output_bucket_name.clone().ok_or_else(|| JobError::fatal("No output bucket."))?;
         let (key, redacted_key) = output_keys(&rec.name, rec.request.output_key.as_deref());

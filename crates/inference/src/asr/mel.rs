@@ -73,9 +73,38 @@ impl MelExtractor {
         self.log_mel(&padded, N_FRAMES)
     }
 
+    /// Raw log10 mel power of every hop of `samples` (no padding, no normalisation):
+    /// `frames × N_MELS`, for speaker features.
+    pub fn log_power_frames(&self, samples: &[f32]) -> Vec<[f32; N_MELS]> {
+        if samples.len() < N_FFT {
+            return Vec::new();
+        }
+        let frames = samples.len() / HOP;
+        let mel = self.log_mel_raw(samples, frames);
+        (0..frames)
+            .map(|f| {
+                let mut row = [0f32; N_MELS];
+                for (m, v) in row.iter_mut().enumerate() {
+                    *v = mel[m * frames + f];
+                }
+                row
+            })
+            .collect()
+    }
+
     /// Log-mel of `samples`, keeping the first `frames` frames (whisper drops the last of the
     /// `1 + len / HOP` centred frames).
     fn log_mel(&self, samples: &[f32], frames: usize) -> Vec<f32> {
+        let mut mel = self.log_mel_raw(samples, frames);
+        let max = mel.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        for v in &mut mel {
+            *v = ((*v).max(max - 8.0) + 4.0) / 4.0;
+        }
+        mel
+    }
+
+    /// log10 mel power, `N_MELS × frames` row-major, before whisper's normalisation.
+    fn log_mel_raw(&self, samples: &[f32], frames: usize) -> Vec<f32> {
         let n_bins = N_FFT / 2 + 1;
         let pad = N_FFT / 2;
         let len = samples.len();
@@ -109,10 +138,6 @@ impl MelExtractor {
                 let s: f32 = row.iter().zip(&power[lo..hi]).map(|(a, b)| a * b).sum();
                 mel[m * frames + f] = s.max(1e-10).log10();
             }
-        }
-        let max = mel.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        for v in &mut mel {
-            *v = ((*v).max(max - 8.0) + 4.0) / 4.0;
         }
         mel
     }

@@ -12,6 +12,7 @@
 //!   resample to 16 kHz, detect speech and pack it into windows ([`segment`]), send each
 //!   window to the engine, map word times back to the file's time line. It blocks, so callers
 //!   run it on a blocking thread; memory stays bounded by a window or two whatever the length.
+//! - [`diarize`] labels speakers on one channel (spectral voice signatures + clustering).
 //! - [`Biasing`] carries custom-vocabulary and language-model hints into decoding (prompt +
 //!   phrase-prefix logit bonus, see [`decode`]).
 //!
@@ -23,6 +24,7 @@ pub mod align;
 pub mod audio;
 pub mod ct2;
 pub mod decode;
+pub mod diarize;
 pub mod mel;
 pub mod model;
 pub mod pipeline;

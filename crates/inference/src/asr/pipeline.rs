@@ -26,6 +26,8 @@ pub struct Word {
     pub punctuation: Option<String>,
     /// Confidence 0..1 (mean token probability).
     pub confidence: f32,
+    /// Speaker number (0-based, first to speak is 0) when speakers were asked for.
+    pub speaker: Option<usize>,
 }
 
 /// The words of one channel (or of the mix).
@@ -50,6 +52,8 @@ pub struct MediaRequest {
     pub select: ChannelSelect,
     /// Vocabulary hints.
     pub bias: Arc<Biasing>,
+    /// Label speakers, at most this many ([`super::diarize`]).
+    pub max_speakers: Option<usize>,
 }
 
 /// Open the media and report what it holds (sample rate, channels) without transcribing.
@@ -64,8 +68,25 @@ pub fn transcribe_media(engine: &AsrEngine, req: &MediaRequest, mut progress: im
     let mut seg = Segmenter::new(VadSettings::default());
     let mut out = ChannelTranscript::default();
     let mut total = 0usize;
-    let handle = |w: Window, out: &mut ChannelTranscript| -> Result<(), AsrError> {
+    let mel = req.max_speakers.map(|_| super::mel::MelExtractor::new());
+    let mut regions: Vec<super::diarize::Region> = Vec::new();
+    let mut handle = |w: Window, out: &mut ChannelTranscript| -> Result<(), AsrError> {
         out.speech_seconds += w.samples.len() as f64 / super::mel::SAMPLE_RATE as f64;
+        if let Some(mel) = &mel {
+            // Signatures of ~1 s pieces: a span may hold several turns.
+            let rate = super::mel::SAMPLE_RATE;
+            for s in &w.spans {
+                let pieces = (s.len / rate).max(1);
+                let step = s.len / pieces;
+                for k in 0..pieces {
+                    let at = s.at + k * step;
+                    let len = if k + 1 == pieces { s.len - k * step } else { step };
+                    let start = (s.source + k * step) as f64 / rate as f64;
+                    let samples = &w.samples[at.min(w.samples.len())..(at + len).min(w.samples.len())];
+                    regions.push(super::diarize::region(mel, samples, start, start + len as f64 / rate as f64));
+                }
+            }
+        }
         let r = engine.window_blocking(w.samples.clone(), req.bias.clone())?;
         append_words(&mut out.words, &w, &r.words);
         Ok(())
@@ -79,6 +100,21 @@ pub fn transcribe_media(engine: &AsrEngine, req: &MediaRequest, mut progress: im
     }
     for w in seg.finish() {
         handle(w, &mut out)?;
+    }
+    if let Some(max) = req.max_speakers {
+        let labels = super::diarize::cluster(&regions, max);
+        for w in &mut out.words {
+            let mid = (w.start + w.end) / 2.0;
+            let nearest = regions
+                .iter()
+                .enumerate()
+                .min_by(|a, b| {
+                    let d = |r: &super::diarize::Region| if mid < r.start { r.start - mid } else if mid > r.end { mid - r.end } else { 0.0 };
+                    d(a.1).total_cmp(&d(b.1))
+                })
+                .map(|(i, _)| i);
+            w.speaker = Some(nearest.and_then(|i| labels.get(i).copied()).unwrap_or(0));
+        }
     }
     out.seconds = total as f64 / super::mel::SAMPLE_RATE as f64;
     for w in &mut out.words {
@@ -159,7 +195,7 @@ pub fn append_words(out: &mut Vec<Word>, window: &Window, timings: &[WordTiming]
             start = end - 1.5;
         }
         end = end.max(start + 0.01);
-        out.push(Word { start, end, text, punctuation, confidence: t.probability.clamp(0.0, 1.0) });
+        out.push(Word { start, end, text, punctuation, confidence: t.probability.clamp(0.0, 1.0), speaker: None });
     }
 }
 

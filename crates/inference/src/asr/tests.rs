@@ -29,7 +29,7 @@ fn words(t: &ChannelTranscript) -> Vec<String> {
 fn transcribes_speech_with_increasing_word_times() {
     let Some(dir) = model_dir() else { return };
     let engine = AsrEngine::start(dir, AsrEngineOptions::default()).unwrap();
-    let req = MediaRequest { data: Arc::new(SUPPORT_FLAC.to_vec()), hint: Some("flac".into()), select: ChannelSelect::Mix, bias: Arc::new(Biasing::default()) };
+    let req = MediaRequest { data: Arc::new(SUPPORT_FLAC.to_vec()), hint: Some("flac".into()), select: ChannelSelect::Mix, bias: Arc::new(Biasing::default()), max_speakers: None };
     let started = std::time::Instant::now();
     let t = transcribe_media(&engine, &req, |_| {}).unwrap();
     eprintln!("{:.2}s of audio in {:?}", t.seconds, started.elapsed());
@@ -58,7 +58,7 @@ fn silence_gives_no_words() {
     let Some(dir) = model_dir() else { return };
     let engine = AsrEngine::start(dir, AsrEngineOptions::default()).unwrap();
     let wav = super::audio::encode_wav(16000, 1, &vec![0i16; 16000 * 20]);
-    let req = MediaRequest { data: Arc::new(wav), hint: None, select: ChannelSelect::Mix, bias: Arc::new(Biasing::default()) };
+    let req = MediaRequest { data: Arc::new(wav), hint: None, select: ChannelSelect::Mix, bias: Arc::new(Biasing::default()), max_speakers: None };
     let t = transcribe_media(&engine, &req, |_| {}).unwrap();
     assert!(t.words.is_empty(), "{:?}", t.words);
     assert_eq!(t.speech_seconds, 0.0);
@@ -69,4 +69,18 @@ fn missing_model_answers_load_errors() {
     let engine = AsrEngine::start(PathBuf::from("/nonexistent-hearth-model"), AsrEngineOptions::default()).unwrap();
     let e = engine.window_blocking(vec![0.0; 16000], Arc::new(Biasing::default())).unwrap_err();
     assert!(matches!(e, AsrError::Load(_)), "{e:?}");
+}
+
+#[test]
+fn speaker_signatures_of_a_file() {
+    // Diagnostic on a file named by HEARTH_DIARIZE_WAV (16 kHz mono WAV); prints the labels.
+    let Some(path) = std::env::var_os("HEARTH_DIARIZE_WAV") else { return };
+    let Some(dir) = model_dir() else { return };
+    let engine = AsrEngine::start(dir, AsrEngineOptions::default()).unwrap();
+    let data = std::fs::read(path).unwrap();
+    let req = MediaRequest { data: Arc::new(data), hint: None, select: ChannelSelect::Mix, bias: Arc::new(Biasing::default()), max_speakers: Some(2) };
+    let t = transcribe_media(&engine, &req, |_| {}).unwrap();
+    for w in &t.words {
+        eprintln!("{:6.2} {:?} {}", w.start, w.speaker, w.text);
+    }
 }

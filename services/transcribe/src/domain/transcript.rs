@@ -208,6 +208,8 @@ struct Token {
     confidence: f32,
     punctuation: bool,
     channel: Option<usize>,
+    /// Speaker number (from diarization, else the channel).
+    speaker: Option<usize>,
     filter_match: bool,
     redaction: Option<(&'static str, f32)>,
 }
@@ -251,11 +253,12 @@ fn channel_tokens(c: &ChannelWords, opts: &Options, redact: bool) -> Vec<Token> 
                 confidence: 0.0,
                 punctuation: false,
                 channel: c.channel,
+                speaker: words[i].speaker.or(c.channel),
                 filter_match: false,
                 redaction: Some((e.kind, e.confidence)),
             });
             if let Some(p) = &last.punctuation {
-                out.push(Token { start: last.end, end: last.end, content: p.clone(), confidence: 0.0, punctuation: true, channel: c.channel, filter_match: false, redaction: None });
+                out.push(Token { start: last.end, end: last.end, content: p.clone(), confidence: 0.0, punctuation: true, channel: c.channel, speaker: last.speaker.or(c.channel), filter_match: false, redaction: None });
             }
             i = e.end;
             continue;
@@ -278,12 +281,13 @@ fn channel_tokens(c: &ChannelWords, opts: &Options, redact: bool) -> Vec<Token> 
                 confidence: w.confidence,
                 punctuation: false,
                 channel: c.channel,
+                speaker: w.speaker.or(c.channel),
                 filter_match: filtered[i] && opts.filter.as_ref().is_some_and(|f| f.method == FilterMethod::Tag),
                 redaction: None,
             });
         }
         if let Some(p) = &w.punctuation {
-            out.push(Token { start: w.end, end: w.end, content: p.clone(), confidence: 0.0, punctuation: true, channel: c.channel, filter_match: false, redaction: None });
+            out.push(Token { start: w.end, end: w.end, content: p.clone(), confidence: 0.0, punctuation: true, channel: c.channel, speaker: w.speaker.or(c.channel), filter_match: false, redaction: None });
         }
         i += 1;
     }
@@ -296,7 +300,7 @@ fn label(prefix: &str, n: usize) -> String {
 
 fn item_of(t: &Token, id: Option<usize>, opts: &Options, with_channel: bool) -> Item {
     let channel_label = (opts.channel_identification && with_channel).then(|| label("ch", t.channel.unwrap_or(0)));
-    let speaker_label = opts.speaker_labels.then(|| label("spk", t.channel.unwrap_or(0)));
+    let speaker_label = opts.speaker_labels.then(|| label("spk", t.speaker.unwrap_or(0)));
     Item {
         id,
         channel_label,
@@ -378,13 +382,14 @@ pub fn assemble(channels: &[ChannelWords], opts: &Options, redacted: bool) -> Tr
         let words: Vec<&&Token> = toks.iter().filter(|t| !t.punctuation).collect();
         if let (Some(first), Some(last)) = (words.first(), words.last()) {
             let ch = first.channel.unwrap_or(0);
+            let spk = first.speaker.unwrap_or(0);
             out.push(AudioSegment {
                 id: out.len(),
                 transcript: join(&toks),
                 start_time: fmt_time(first.start),
                 end_time: fmt_time(last.end),
                 channel_label: opts.channel_identification.then(|| label("ch", ch)),
-                speaker_label: opts.speaker_labels.then(|| label("spk", ch)),
+                speaker_label: opts.speaker_labels.then(|| label("spk", spk)),
                 items: seg.clone(),
             });
         }
@@ -395,7 +400,7 @@ pub fn assemble(channels: &[ChannelWords], opts: &Options, redacted: bool) -> Tr
         if let Some(&prev) = seg.last() {
             let p = &tokens[prev];
             let sentence_end = p.punctuation && matches!(p.content.as_str(), "." | "?" | "!");
-            if !t.punctuation && (p.channel != t.channel || sentence_end || t.start - last_end > 1.0) {
+            if !t.punctuation && (p.channel != t.channel || p.speaker != t.speaker || sentence_end || t.start - last_end > 1.0) {
                 flush(&mut seg, &mut audio_segments);
             }
         }
@@ -419,7 +424,7 @@ pub fn assemble(channels: &[ChannelWords], opts: &Options, redacted: bool) -> Tr
                 .collect();
             segments.push(SpeakerSegment { start_time: s.start_time.clone(), speaker_label: spk, end_time: s.end_time.clone(), items });
         }
-        let mut speakers: Vec<Option<usize>> = tokens.iter().map(|t| t.channel).collect();
+        let mut speakers: Vec<Option<usize>> = tokens.iter().map(|t| t.speaker).collect();
         speakers.sort();
         speakers.dedup();
         SpeakerLabels { speakers: speakers.len().max(usize::from(!tokens.is_empty())), segments }
@@ -439,7 +444,7 @@ mod tests {
     use super::*;
 
     fn w(t: &str, s: f64, p: Option<&str>) -> Word {
-        Word { start: s, end: s + 0.4, text: t.into(), punctuation: p.map(String::from), confidence: 0.95 }
+        Word { start: s, end: s + 0.4, text: t.into(), punctuation: p.map(String::from), confidence: 0.95, speaker: None }
     }
 
     fn stereo() -> Vec<ChannelWords> {

@@ -127,7 +127,7 @@ pub fn apply(entries: &[VocabularyEntry], words: &mut Vec<Word>) {
                 let first = &words[i];
                 let last = &words[i + n - 1];
                 let conf = words[i..i + n].iter().map(|w| w.confidence).sum::<f32>() / n as f32;
-                out.push(Word { start: first.start, end: last.end, text: replacement.clone(), punctuation: last.punctuation.clone(), confidence: conf });
+                out.push(Word { start: first.start, end: last.end, text: replacement.clone(), punctuation: last.punctuation.clone(), confidence: conf, speaker: first.speaker });
                 i += n;
                 continue 'outer;
             }
@@ -143,7 +143,7 @@ mod tests {
     use super::*;
 
     fn w(t: &str, s: f64) -> Word {
-        Word { start: s, end: s + 0.3, text: t.into(), punctuation: None, confidence: 0.9 }
+        Word { start: s, end: s + 0.3, text: t.into(), punctuation: None, confidence: 0.9, speaker: None }
     }
 
     #[test]
