@@ -283,6 +283,7 @@ def main() -> None:
     if not args.bin.is_file():
         sys.exit(f"no hearth binary at {args.bin}")
 
+    load_before = os.getloadavg()
     work = pathlib.Path(tempfile.mkdtemp(prefix="hearth-bench-s3-", dir=args.workdir))
     server = Server(args.bin, work)
     rows, rss = [], {}
@@ -308,6 +309,9 @@ def main() -> None:
             "cpu": cpu_model(),
             "kernel": platform.release(),
             "python": platform.python_version(),
+            # 1-minute load average before and after: other work on the machine skews both
+            # hearth and the peer (the ratio less so).
+            "loadavg_1m": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         },
         "client": {"boto3": boto3.__version__, "botocore": botocore.__version__},
         "peak_rss_mib": rss,
@@ -319,7 +323,8 @@ def main() -> None:
         f"hearth `{result['hearth_commit']}` (release build) on {result['machine']['cpus']} CPUs "
         f"({result['machine']['cpu']}), boto3 {boto3.__version__}, client and server on one "
         f"machine over loopback. Peer: local file operations on the same bytes and filesystem "
-        f"in the same run (see bench/s3/README.md). ratio = hearth MiB/s / peer MiB/s.\n\n"
+        f"in the same run (see bench/s3/README.md). ratio = hearth MiB/s / peer MiB/s. "
+        f"1-minute load average before/after: {result['machine']['loadavg_1m']}.\n\n"
         f"{text}\n\n"
         f"Server peak RSS (VmHWM): {rss.get('after_small', float('nan')):.0f} MiB after the "
         f"{args.small_mib} MiB objects, {rss.get('after_large', float('nan')):.0f} MiB after the "
