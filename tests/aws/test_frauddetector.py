@@ -430,6 +430,13 @@ def test_training_data_problems_fail_the_version(world):
     assert "card_bin" in msgs[0]["content"]
     with aws_error("ValidationException"):
         fd.update_model_version_status(modelId="small_model", modelType="ONLINE_FRAUD_INSIGHTS", modelVersionNumber="2.0", status="ACTIVE")
+    # A version number freed by a deletion is trained again when reused.
+    fd.delete_model_version(modelId="small_model", modelType="ONLINE_FRAUD_INSIGHTS", modelVersionNumber="2.0")
+    v = fd.create_model_version(modelId="small_model", modelType="ONLINE_FRAUD_INSIGHTS", trainingDataSource="EXTERNAL_EVENTS", trainingDataSchema=schema, externalEventsDetail={"dataLocation": f"s3://{bucket}/small.csv", "dataAccessRoleArn": ROLE})
+    assert v["modelVersionNumber"] == "2.0"
+    assert wait_model(fd, "small_model", "ONLINE_FRAUD_INSIGHTS", "2.0")["status"] == "ERROR"
+    msgs = describe(fd, "small_model", "ONLINE_FRAUD_INSIGHTS", "2.0")["trainingResult"]["dataValidationMetrics"]["fileLevelMessages"]
+    assert msgs[0]["title"] == "Insufficient data", msgs
     fd.delete_model(modelId="small_model", modelType="ONLINE_FRAUD_INSIGHTS")
     assert fd.get_models(modelId="small_model")["models"] == []
 

@@ -66,8 +66,12 @@ pub struct Compiled {
 type DetKey = (String, String, String, String);
 type HistKey = (String, String, String);
 
+/// Writes to make later; built on the writer task so requests do not pay for encoding.
+pub type Deferred = Box<dyn FnOnce() -> Vec<WriteOp> + Send>;
+
 enum LogMsg {
     Write(Vec<WriteOp>),
+    Later(Deferred),
     Flush(oneshot::Sender<()>),
 }
 
@@ -206,6 +210,13 @@ impl Serving {
         }
     }
 
+    /// Queue writes the writer task builds itself (encoding off the request path).
+    pub fn log_later(&self, build: Deferred) {
+        if self.log.send(LogMsg::Later(build)).is_err() {
+            tracing::error!("prediction writer stopped; prediction records lost");
+        }
+    }
+
     /// Wait until everything queued so far is written.
     pub async fn flush(&self) {
         let (tx, rx) = oneshot::channel();
@@ -293,6 +304,7 @@ async fn writer(meta: hearth_runtime::MetaStore, mut rx: mpsc::UnboundedReceiver
         while let Some(msg) = next.take() {
             match msg {
                 LogMsg::Write(o) => ops.extend(o),
+                LogMsg::Later(f) => ops.extend(f()),
                 LogMsg::Flush(w) => waiters.push(w),
             }
             if ops.len() >= BATCH {

@@ -165,6 +165,9 @@ pub struct ModelVersionRec {
     pub failure: Option<(String, String)>,
     /// The trained artifact's blob id.
     pub artifact: Option<String>,
+    /// The durable job training this version.
+    #[serde(default)]
+    pub job_id: Option<String>,
     pub stamp: Stamp,
 }
 impl Record for ModelVersionRec {
@@ -274,6 +277,9 @@ pub struct BatchImportRec {
     pub output_path: String,
     pub event_type: String,
     pub iam_role_arn: String,
+    /// The durable job importing the events.
+    #[serde(default)]
+    pub durable_job: Option<String>,
     pub processed: i32,
     pub failed: i32,
     pub total: i32,

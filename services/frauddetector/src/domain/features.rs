@@ -108,6 +108,18 @@ pub struct FeatureSpec {
     prior: f64,
     /// Entity aggregates (Transaction Fraud Insights).
     pub aggregates: Option<AggregateSpec>,
+    /// Per-column lookups derived from the above on first use (not stored).
+    #[serde(skip)]
+    resolved: std::sync::OnceLock<Resolved>,
+}
+
+/// What `transform` would otherwise recompute for every event.
+#[derive(Debug, Clone, Default)]
+struct Resolved {
+    /// The encoding table id of each column (`None` for columns without one).
+    table_ids: Vec<Option<String>>,
+    /// Non-empty default values by variable.
+    defaults: HashMap<String, String>,
 }
 
 /// One event as the feature code reads it.
@@ -275,7 +287,7 @@ impl FeatureSpec {
         let needed = tables_needed(&columns);
         let fraud = labels.iter().filter(|l| **l).count();
         let prior = if labels.is_empty() { 0.0 } else { fraud as f64 / labels.len() as f64 };
-        let mut spec = FeatureSpec { inputs, columns, tables: HashMap::new(), prior, aggregates };
+        let mut spec = FeatureSpec { inputs, columns, tables: HashMap::new(), prior, aggregates, resolved: std::sync::OnceLock::new() };
         // Full tables and per-fold tables.
         let mut folds: Vec<HashMap<String, Table>> = vec![HashMap::new(); FOLDS];
         for (var, key) in &needed {
@@ -319,11 +331,25 @@ impl FeatureSpec {
         out
     }
 
+    fn resolved(&self) -> &Resolved {
+        self.resolved.get_or_init(|| Resolved {
+            table_ids: self
+                .columns
+                .iter()
+                .map(|c| match (&c.variable, &c.transform) {
+                    (Some(v), Transform::FraudRate(k) | Transform::Frequency(k)) => Some(table_id(v, *k)),
+                    _ => None,
+                })
+                .collect(),
+            defaults: self.inputs.iter().filter(|i| !i.default_value.trim().is_empty()).map(|i| (i.name.clone(), i.default_value.clone())).collect(),
+        })
+    }
+
     /// The value of `var` for `row`, or its default value.
     fn raw<'s>(&'s self, row: &'s Row<'_>, var: &str) -> Option<&'s str> {
         match row.values.get(var) {
             Some(v) if !v.trim().is_empty() => Some(v),
-            _ => self.inputs.iter().find(|i| i.name == var).map(|i| i.default_value.as_str()).filter(|d| !d.trim().is_empty()),
+            _ => self.resolved().defaults.get(var).map(String::as_str),
         }
     }
 
@@ -337,7 +363,9 @@ impl FeatureSpec {
     }
 
     fn write_row(&self, row: &Row, holdout: Option<&HashMap<String, Table>>, out: &mut Vec<f32>) {
-        for c in &self.columns {
+        let ids = &self.resolved().table_ids;
+        for (ci, c) in self.columns.iter().enumerate() {
+            let id = ids[ci].as_deref().unwrap_or("");
             let raw = c.variable.as_deref().and_then(|v| self.raw(row, v));
             let x = match &c.transform {
                 Transform::Number => raw.and_then(|v| v.trim().parse::<f32>().ok()).filter(|v| v.is_finite()).unwrap_or(f32::NAN),
@@ -353,12 +381,12 @@ impl FeatureSpec {
                 Transform::FirstDigit => raw.and_then(|v| v.trim().chars().next()).and_then(|c| c.to_digit(10)).map(|d| d as f32).unwrap_or(f32::NAN),
                 Transform::FirstOctet => raw.and_then(|v| v.trim().split('.').next().and_then(|o| o.parse::<u8>().ok())).map(f32::from).unwrap_or(f32::NAN),
                 Transform::FraudRate(k) => match raw.and_then(|v| key_of(*k, v)) {
-                    Some(key) => self.rate(&table_id(c.variable.as_deref().unwrap_or(""), *k), &key, holdout),
+                    Some(key) => self.rate(id, &key, holdout),
                     None => f32::NAN,
                 },
                 Transform::Frequency(k) => match raw.and_then(|v| key_of(*k, v)) {
                     Some(key) => {
-                        let n = self.tables.get(&table_id(c.variable.as_deref().unwrap_or(""), *k)).and_then(|t| t.get(&key)).map(|e| e.0).unwrap_or(0);
+                        let n = self.tables.get(id).and_then(|t| t.get(&key)).map(|e| e.0).unwrap_or(0);
                         (1.0 + n as f32).ln()
                     }
                     None => f32::NAN,

@@ -4,6 +4,7 @@
 
 pub mod dataset;
 pub mod features;
+pub mod forest;
 pub mod history;
 pub mod rules;
 pub mod scores;

@@ -30,6 +30,8 @@ pub const MIN_FRAUD_EVENTS: usize = 400;
 pub const MIN_LEGIT_EVENTS: usize = 400;
 /// Share of the latest events held out for validation.
 const VALIDATION_SHARE: f64 = 0.15;
+/// Fewest boosting rounds of a final model.
+const MIN_ROUNDS: usize = 20;
 
 /// One labelled training event.
 #[derive(Debug, Clone)]
@@ -150,11 +152,18 @@ fn matrix(values: Vec<f32>, width: usize) -> Result<Matrix, TrainFailure> {
     Ok(Matrix::new(rows, width, values)?)
 }
 
-fn labels_of(rows: &[TrainRow]) -> Vec<f32> {
+/// 1.0 for fraud, 0.0 for legitimate.
+pub fn labels_of(rows: &[TrainRow]) -> Vec<f32> {
     rows.iter().map(|r| if r.fraud { 1.0 } else { 0.0 }).collect()
 }
 
-fn params(rounds: usize, threads: usize) -> TrainParams {
+/// Rounds without improvement of the early-stopping set's log loss before the probe stops.
+pub const EARLY_STOPPING_ROUNDS: usize = 50;
+
+/// The booster's parameters (XGBoost names): logistic loss, learning rate 0.08, depth 6,
+/// row and column subsampling; the log loss is the early-stopping metric (smoother than the
+/// AUC on the few fraud events of an early-stopping set).
+pub fn params(rounds: usize, threads: usize) -> TrainParams {
     TrainParams::new("binary:logistic", rounds)
         .eta(0.08)
         .max_depth(6)
@@ -163,12 +172,27 @@ fn params(rounds: usize, threads: usize) -> TrainParams {
         .colsample_bytree(0.8)
         .seed(7)
         .set("nthread", threads.max(1))
-        .eval_metric("auc")
+        .eval_metric("logloss")
 }
 
-/// Train a model on labelled rows. Blocking (minutes at most); run it off the async runtime.
-pub fn train(xgb: &Arc<Xgb>, cfg: &TrainConfig, mut rows: Vec<TrainRow>, cancel: &AtomicBool) -> Result<(Artifact, Report), TrainFailure> {
-    let started = Instant::now();
+/// Labelled rows turned into model inputs: the fitted feature pipeline, the training part's
+/// features (out-of-fold encodings; the first `n_fit` rows fit the booster, the rest choose
+/// the number of rounds) and the held-out validation part's features.
+pub struct Prepared {
+    pub spec: FeatureSpec,
+    pub width: usize,
+    pub train_x: Vec<f32>,
+    pub train_y: Vec<f32>,
+    pub n_fit: usize,
+    pub valid_x: Vec<f32>,
+    pub valid_y: Vec<bool>,
+    pub fraud: usize,
+    pub legit: usize,
+    pub warnings: Vec<(String, String, String)>,
+}
+
+/// Check the data and compute every feature (see the module header for the splits).
+pub fn prepare(cfg: &TrainConfig, mut rows: Vec<TrainRow>) -> Result<Prepared, TrainFailure> {
     let fraud = rows.iter().filter(|r| r.fraud).count();
     let legit = rows.len() - fraud;
     if fraud < MIN_FRAUD_EVENTS || legit < MIN_LEGIT_EVENTS {
@@ -207,7 +231,6 @@ pub fn train(xgb: &Arc<Xgb>, cfg: &TrainConfig, mut rows: Vec<TrainRow>, cancel:
     let agg_spec = cfg.aggregates.then(|| FeatureSpec::aggregate_spec(&cfg.inputs));
     let aggs: Option<Vec<Vec<f32>>> = agg_spec.as_ref().map(|s| aggregate_rows(s, &rows));
     let view = |i: usize| Row { values: &rows[i].variables, ts_ms: rows[i].ts_ms, aggregates: aggs.as_ref().map(|a| a[i].as_slice()) };
-
     let train_views: Vec<Row> = (0..n_train).map(view).collect();
     let train_labels: Vec<bool> = train_part.iter().map(|r| r.fraud).collect();
     let (spec, train_x) = FeatureSpec::fit(cfg.inputs.clone(), agg_spec, &train_views, &train_labels);
@@ -216,24 +239,49 @@ pub fn train(xgb: &Arc<Xgb>, cfg: &TrainConfig, mut rows: Vec<TrainRow>, cancel:
     for i in n_train..rows.len() {
         valid_x.extend(spec.transform(&view(i)));
     }
-
-    // Rounds by early stopping on the latest part of the training data.
     let n_fit = ((n_train as f64) * (1.0 - VALIDATION_SHARE)).round() as usize;
-    let fit = Dataset::new(matrix(train_x[..n_fit * width].to_vec(), width)?, labels_of(&train_part[..n_fit]), None)?;
-    let stop = Dataset::new(matrix(train_x[n_fit * width..].to_vec(), width)?, labels_of(&train_part[n_fit..]), None)?;
-    let probe = params(600, cfg.threads).early_stopping_rounds(40);
+    Ok(Prepared {
+        spec,
+        width,
+        train_x,
+        train_y: labels_of(train_part),
+        n_fit,
+        valid_x,
+        valid_y: valid_part.iter().map(|r| r.fraud).collect(),
+        fraud,
+        legit,
+        warnings,
+    })
+}
+
+/// Train a model on labelled rows. Blocking (minutes at most); run it off the async runtime.
+pub fn train(xgb: &Arc<Xgb>, cfg: &TrainConfig, rows: Vec<TrainRow>, cancel: &AtomicBool) -> Result<(Artifact, Report), TrainFailure> {
+    let started = Instant::now();
+    let p = prepare(cfg, rows)?;
+    fit(xgb, cfg, p, cancel, started)
+}
+
+/// Fit the booster on prepared data, calibrate and measure it.
+pub fn fit(xgb: &Arc<Xgb>, cfg: &TrainConfig, p: Prepared, cancel: &AtomicBool, started: Instant) -> Result<(Artifact, Report), TrainFailure> {
+    let Prepared { spec, width, train_x, train_y, n_fit, valid_x, valid_y, fraud, legit, warnings } = p;
+    let n_train = train_y.len();
+    let n_valid = valid_y.len();
+    // Rounds by early stopping on the latest part of the training data.
+    let fit_set = Dataset::new(matrix(train_x[..n_fit * width].to_vec(), width)?, train_y[..n_fit].to_vec(), None)?;
+    let stop = Dataset::new(matrix(train_x[n_fit * width..].to_vec(), width)?, train_y[n_fit..].to_vec(), None)?;
+    let probe = params(1000, cfg.threads).early_stopping_rounds(EARLY_STOPPING_ROUNDS);
     let ctl = TrainControl { cancel: Some(cancel), on_round: None, threads: Some(cfg.threads) };
     let rounds = if stop.labels.iter().any(|l| *l > 0.5) && stop.labels.iter().any(|l| *l < 0.5) {
-        let out = tabular::train(xgb, &probe, &fit, &[("validation", &stop)], ctl)?;
+        let out = tabular::train(xgb, &probe, &fit_set, &[("validation", &stop)], ctl)?;
         if out.cancelled {
             return Err(TrainFailure::Cancelled);
         }
-        out.best_iteration.map(|b| b + 1).unwrap_or(out.rounds).max(10)
+        out.best_iteration.map(|b| b + 1).unwrap_or(out.rounds).max(MIN_ROUNDS)
     } else {
         200
     };
     // The final model on the whole training part.
-    let all = Dataset::new(matrix(train_x, width)?, labels_of(train_part), None)?;
+    let all = Dataset::new(matrix(train_x, width)?, train_y, None)?;
     let ctl = TrainControl { cancel: Some(cancel), on_round: None, threads: Some(cfg.threads) };
     let out = tabular::train(xgb, &params(rounds, cfg.threads), &all, &[], ctl)?;
     if out.cancelled {
@@ -244,7 +292,7 @@ pub fn train(xgb: &Arc<Xgb>, cfg: &TrainConfig, mut rows: Vec<TrainRow>, cancel:
     // Validation.
     let vx = matrix(valid_x, width)?;
     let probs = booster.predict(&vx)?.values;
-    let vlabels: Vec<bool> = valid_part.iter().map(|r| r.fraud).collect();
+    let vlabels = valid_y;
     let auc_v = auc(&probs, &vlabels).unwrap_or(0.5);
     let vpos = vlabels.iter().filter(|l| **l).count();
     let (lo, hi) = auc_interval(auc_v, vpos, vlabels.len() - vpos);
@@ -301,19 +349,48 @@ pub struct Scorer {
     pub spec: FeatureSpec,
     pub calibration: Calibration,
     pub booster: Arc<Booster>,
+    /// The booster's trees, when they were verified to predict as the library does.
+    forest: Option<super::forest::Forest>,
 }
 
 impl Scorer {
-    /// Load an artifact (the booster predicts on one thread per call).
+    /// Load an artifact (the booster predicts on one thread per call). The trees are read for
+    /// fast serving and checked against the library on probe rows; a mismatch keeps the
+    /// library in charge (and is logged).
     pub fn load(xgb: &Arc<Xgb>, artifact: Artifact) -> Result<Scorer, String> {
         let booster = Booster::load(xgb, &artifact.booster).map_err(|e| e.to_string())?;
         booster.set_param("nthread", "1").map_err(|e| e.to_string())?;
-        Ok(Scorer { spec: artifact.spec, calibration: artifact.calibration, booster: Arc::new(booster) })
+        let forest = booster.save(ModelFormat::Json).ok().and_then(|j| super::forest::Forest::from_json(&j)).filter(|f| {
+            let width = artifact.spec.width();
+            if f.num_feature() > width {
+                return false;
+            }
+            let probes: Vec<Vec<f32>> = f.probes(256).into_iter().map(|mut r| {
+                r.resize(width, f32::NAN);
+                r
+            }).collect();
+            let flat: Vec<f32> = probes.iter().flatten().copied().collect();
+            let ok = Matrix::new(probes.len(), width, flat).ok().and_then(|m| booster.predict(&m).ok()).is_some_and(|p| f.verify(&probes, &p.values));
+            if !ok {
+                tracing::warn!("model trees disagree with the library on probe rows; scoring through the library");
+            }
+            ok
+        });
+        Ok(Scorer { spec: artifact.spec, calibration: artifact.calibration, booster: Arc::new(booster), forest })
+    }
+
+    /// Whether scoring walks the verified trees in process (instead of calling the library).
+    pub fn uses_forest(&self) -> bool {
+        self.forest.is_some()
     }
 
     /// Probabilities of fraud of feature rows.
     pub fn probabilities(&self, features: Vec<f32>) -> Result<Vec<f32>, String> {
-        let m = Matrix::new(features.len() / self.spec.width().max(1), self.spec.width(), features).map_err(|e| e.to_string())?;
+        let w = self.spec.width().max(1);
+        if let Some(f) = &self.forest {
+            return Ok(features.chunks(w).map(|row| f.probability(row)).collect());
+        }
+        let m = Matrix::new(features.len() / w, self.spec.width(), features).map_err(|e| e.to_string())?;
         Ok(self.booster.predict(&m).map_err(|e| e.to_string())?.values)
     }
 
@@ -341,5 +418,104 @@ impl Scorer {
                 (vars, aggregate, base - logit(p[i + 1]))
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Training against the real library. Needs `libxgboost.so`: set `HEARTH_MODELS_DIR` to a
+    //! model cache where `hearth models fetch xgboost` ran (`target/test-models` after the
+    //! tests/aws suite); without it the test prints a notice and passes.
+
+    use super::*;
+    use crate::domain::values::DataType;
+    use rand::Rng;
+
+    fn library() -> Option<Arc<Xgb>> {
+        match std::env::var("HEARTH_MODELS_DIR") {
+            Ok(d) => Some(Xgb::from_models_dir(std::path::Path::new(&d)).expect("xgboost fetched into HEARTH_MODELS_DIR")),
+            Err(_) => {
+                eprintln!("training test skipped: set HEARTH_MODELS_DIR");
+                None
+            }
+        }
+    }
+
+    /// Fraud when the card BIN is prepaid and the amount large, or (for an entity) in a burst
+    /// of purchases; 1% label noise.
+    fn rows(n: usize, seed: u64) -> Vec<TrainRow> {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let mut out = Vec::new();
+        for i in 0..n {
+            let prepaid = rng.gen_bool(0.1);
+            let amount: f64 = rng.gen_range(5.0..500.0);
+            let entity = format!("c{}", rng.gen_range(0..300));
+            let ts = (i as i64) * 60_000;
+            let burst = rng.gen_bool(0.03);
+            let fraud = (prepaid && amount > 250.0) || burst || rng.gen_bool(0.01);
+            let mut v = std::collections::BTreeMap::new();
+            v.insert("amt".to_string(), format!("{amount:.2}"));
+            v.insert("bin".to_string(), if prepaid { "414720".into() } else { format!("4{:05}", rng.gen_range(0..50)) });
+            v.insert("email".to_string(), format!("u{i}@{}", ["gmail.com", "yahoo.com", "temp.example"][rng.gen_range(0..3)]));
+            out.push(TrainRow { event_id: format!("e{i}"), entity_id: entity.clone(), ts_ms: ts, variables: v.clone(), fraud });
+            if burst {
+                for k in 1..4 {
+                    out.push(TrainRow { event_id: format!("e{i}-{k}"), entity_id: entity.clone(), ts_ms: ts + k * 1000, variables: v.clone(), fraud: true });
+                }
+            }
+        }
+        out
+    }
+
+    fn inputs() -> Vec<InputVariable> {
+        vec![
+            InputVariable { name: "amt".into(), data_type: DataType::Float, variable_type: Some("PRICE".into()), default_value: "0".into() },
+            InputVariable { name: "bin".into(), data_type: DataType::String, variable_type: Some("CARD_BIN".into()), default_value: "".into() },
+            InputVariable { name: "email".into(), data_type: DataType::String, variable_type: Some("EMAIL_ADDRESS".into()), default_value: "".into() },
+        ]
+    }
+
+    #[test]
+    fn trains_calibrates_and_round_trips() {
+        let Some(xgb) = library() else { return };
+        let cfg = TrainConfig { inputs: inputs(), aggregates: true, threads: 2 };
+        let (artifact, report) = train(&xgb, &cfg, rows(8000, 1), &AtomicBool::new(false)).expect("train");
+        assert!(report.auc > 0.85, "{report:?}");
+        assert!(report.auc_lower <= report.auc && report.auc <= report.auc_upper);
+        assert_eq!(report.thresholds.len(), 101);
+        assert_eq!(report.variable_importance.len(), 3);
+        let bin = report.variable_importance.iter().find(|i| i.variables == ["bin"]).unwrap();
+        let email = report.variable_importance.iter().find(|i| i.variables == ["email"]).unwrap();
+        assert!(bin.importance > email.importance, "{:?}", report.variable_importance);
+        assert!(report.aggregated_importance.as_ref().is_some_and(|a| a.importance > 0.0), "bursts are only visible through aggregates");
+        // The stored artifact scores like the trained one.
+        let back = Artifact::from_bytes(&artifact.to_bytes().unwrap()).unwrap();
+        let scorer = Scorer::load(&xgb, back).unwrap();
+        let rows = rows(50, 2);
+        let r = &rows[0];
+        let x = scorer.spec.transform(&Row { values: &r.variables, ts_ms: r.ts_ms, aggregates: Some(&vec![0.0; scorer.spec.aggregates.as_ref().unwrap().feature_names().len()]) });
+        let p = scorer.probabilities(x.clone()).unwrap();
+        assert_eq!(p.len(), 1);
+        let s = scorer.calibration.score(p[0]);
+        assert!((0.0..=1000.0).contains(&s));
+        let impacts = scorer.explain(&x).unwrap();
+        assert_eq!(impacts.len(), 4);
+        // The in-process trees serve, and agree with the library on real rows.
+        assert!(scorer.uses_forest());
+        let lib = scorer.booster.predict(&Matrix::new(1, x.len(), x.clone()).unwrap()).unwrap().values[0];
+        assert!((p[0] - lib).abs() < 1e-5, "{} vs {lib}", p[0]);
+    }
+
+    #[test]
+    fn refuses_too_little_data_and_stops_when_cancelled() {
+        let cfg = TrainConfig { inputs: inputs(), aggregates: false, threads: 1 };
+        match prepare(&cfg, rows(300, 3)) {
+            Err(TrainFailure::Data { title, .. }) => assert_eq!(title, "Insufficient data"),
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("trained on 300 rows"),
+        }
+        let Some(xgb) = library() else { return };
+        let cancel = AtomicBool::new(true);
+        assert_eq!(train(&xgb, &cfg, rows(8000, 4), &cancel).err(), Some(TrainFailure::Cancelled));
     }
 }

@@ -11,9 +11,10 @@ use crate::store::BatchImportRec;
 use crate::Inner;
 use hearth_runtime::{Expect, SubmitOptions, WriteOp};
 
-/// The durable job id of an import.
+/// The durable job id of an import (unique per creation: a job id freed by a deletion can be
+/// used again).
 pub fn job_id(cx: &Cx, id: &str) -> String {
-    format!("frauddetector-import/{}/{}/{id}", cx.account, cx.region)
+    format!("frauddetector-import/{}/{}/{id}/{}", cx.account, cx.region, cx.now_ms)
 }
 
 pub async fn create_batch_import_job(svc: &Inner, cx: &Cx, req: api::CreateBatchImportJobRequest) -> FdResult<api::CreateBatchImportJobResult> {
@@ -39,6 +40,7 @@ pub async fn create_batch_import_job(svc: &Inner, cx: &Cx, req: api::CreateBatch
         output_path: req.output_path,
         event_type: req.event_type_name,
         iam_role_arn: req.iam_role_arn,
+        durable_job: Some(job_id(cx, &req.job_id)),
         processed: 0,
         failed: 0,
         total: 0,

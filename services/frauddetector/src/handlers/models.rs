@@ -31,9 +31,10 @@ pub async fn require_version(svc: &Inner, cx: &Cx, id: &str, ty: &str, version: 
         .ok_or_else(|| FdError::not_found(format!("The version {version} of the model {id} of type {ty} does not exist.")))
 }
 
-/// The durable job id of a training.
+/// The durable job id of a training (unique per creation: a version number freed by a
+/// deletion can be created and trained again).
 pub fn train_job_id(cx: &Cx, id: &str, ty: &str, version: &str) -> String {
-    format!("frauddetector-train/{}/{}/{id}/{ty}/{version}", cx.account, cx.region)
+    format!("frauddetector-train/{}/{}/{id}/{ty}/{version}/{}", cx.account, cx.region, cx.now_ms)
 }
 
 pub async fn create_model(svc: &Inner, cx: &Cx, req: api::CreateModelRequest) -> FdResult<api::CreateModelResult> {
@@ -202,13 +203,14 @@ fn check_source(model_type: &str, source: &str, external: &Option<api::ExternalE
 }
 
 /// Store a new version and start its training.
-async fn start_training(svc: &Inner, cx: &Cx, rec: ModelVersionRec, tags: &Option<Vec<api::Tag>>) -> FdResult<()> {
+async fn start_training(svc: &Inner, cx: &Cx, mut rec: ModelVersionRec, tags: &Option<Vec<api::Tag>>) -> FdResult<()> {
     let key = model_version_key(&rec.model_id, &rec.model_type, &rec.version);
+    let id = train_job_id(cx, &rec.model_id, &rec.model_type, &rec.version);
+    rec.job_id = Some(id.clone());
     let mut ops = vec![WriteOp::put(&cx.scope, &key, &rec, Expect::Absent)?];
     ops.extend(tag_ops(&cx.scope, &rec.stamp.arn, tags)?);
     apply(svc, ops, || format!("The version {} of the model {} is being created by another request.", rec.version, rec.model_id)).await?;
     let state = TrainState { model_id: rec.model_id.clone(), model_type: rec.model_type.clone(), version: rec.version.clone(), blob: None, report: None, failure: None };
-    let id = train_job_id(cx, &rec.model_id, &rec.model_type, &rec.version);
     if let Err(e) = svc.rt.jobs.submit_job::<TrainJob>(&cx.scope, &state, SubmitOptions { max_attempts: 3, ..SubmitOptions::with_id(id) }).await {
         // Nothing half-created: the version goes when its training cannot be accepted.
         let _ = svc.rt.meta.apply(vec![WriteOp::delete::<ModelVersionRec>(&cx.scope, key, Expect::Any), untag_op(&cx.scope, &rec.stamp.arn)]).await;
@@ -237,6 +239,7 @@ pub async fn create_model_version(svc: &Inner, cx: &Cx, req: api::CreateModelVer
         report: None,
         failure: None,
         artifact: None,
+        job_id: None,
         stamp: cx.stamp(&format!("model-version/{}/{}/{version}", req.model_type, req.model_id)),
     };
     start_training(svc, cx, rec, &req.tags).await?;
@@ -269,6 +272,7 @@ pub async fn update_model_version(svc: &Inner, cx: &Cx, req: api::UpdateModelVer
         report: None,
         failure: None,
         artifact: None,
+        job_id: None,
         stamp: cx.stamp(&format!("model-version/{}/{}/{version}", req.model_type, req.model_id)),
     };
     start_training(svc, cx, rec, &req.tags).await?;
@@ -436,7 +440,9 @@ pub async fn update_model_version_status(svc: &Inner, cx: &Cx, req: api::UpdateM
             }
         }
         ("TRAINING_IN_PROGRESS", "TRAINING_CANCELLED") => {
-            let _ = svc.rt.jobs.cancel(&train_job_id(cx, &v.model_id, &v.model_type, &v.version)).await;
+            if let Some(job) = &v.job_id {
+                let _ = svc.rt.jobs.cancel(job).await;
+            }
         }
         (f, t) => return Err(FdError::validation(format!("The status of the model version cannot change from {f} to {t}."))),
     }

@@ -88,23 +88,23 @@ pub async fn get_event_prediction(svc: &Inner, cx: &Cx, req: api::GetEventPredic
         let features = m.scorer.spec.transform(&Row { values: &event.variables, ts_ms: event.ts_ms, aggregates: aggregates.as_deref() });
         jobs.push((m.scorer.clone(), features));
     }
-    let scored: Vec<(f32, Vec<f32>)> = if jobs.is_empty() {
-        Vec::new()
-    } else {
-        svc.engine
-            .run(move || -> Result<Vec<(f32, Vec<f32>)>, String> {
-                jobs.into_iter()
-                    .map(|(s, f)| {
-                        let p = s.probabilities(f.clone())?;
-                        let prob = p.first().copied().unwrap_or(f32::NAN);
-                        Ok((s.calibration.score(prob), f))
-                    })
-                    .collect()
+    // Verified in-process trees score in microseconds: no need to leave this thread. Models
+    // scored by the library go to the engine threads.
+    let score_all = move |jobs: Vec<(std::sync::Arc<crate::domain::training::Scorer>, Vec<f32>)>| -> Result<Vec<(f32, Vec<f32>)>, String> {
+        jobs.into_iter()
+            .map(|(s, f)| {
+                let p = s.probabilities(f.clone())?;
+                let prob = p.first().copied().unwrap_or(f32::NAN);
+                Ok((s.calibration.score(prob), f))
             })
-            .await
-            .map_err(|e| FdError::internal(e.to_string()))?
-            .map_err(|e| FdError::Unavailable(format!("The model could not score the event: {e}")))?
+            .collect()
     };
+    let scored: Vec<(f32, Vec<f32>)> = if jobs.iter().all(|(s, _)| s.uses_forest()) {
+        score_all(jobs)
+    } else {
+        svc.engine.run(move || score_all(jobs)).await.map_err(|e| FdError::internal(e.to_string()))?
+    }
+    .map_err(|e| FdError::Unavailable(format!("The model could not score the event: {e}")))?;
 
     // Rules.
     let mut values: HashMap<&str, Value> = HashMap::with_capacity(c.variables.len() + scored.len());
@@ -191,19 +191,25 @@ fn record(svc: &Inner, cx: &Cx, c: &Compiled, event: crate::store::EventRec, giv
         models,
     };
     let key = prediction_key(cx.now_ms, &rec.detector_id, &rec.detector_version, &rec.event_type, &rec.event_id);
-    let mut ops = Vec::with_capacity(2);
-    match WriteOp::put(&cx.scope, key, &rec, Expect::Any) {
-        Ok(op) => ops.push(op),
-        Err(e) => tracing::error!(error = %e, "prediction record not encoded"),
-    }
-    if c.event_type.ingestion_enabled() {
+    let scope = cx.scope.clone();
+    let ingest = c.event_type.ingestion_enabled();
+    if ingest {
         svc.serving.record_event(&cx.scope, &event);
-        match WriteOp::put(&cx.scope, event_key(&event.event_type, &event.event_id), &event, Expect::Any) {
-            Ok(op) => ops.push(op),
-            Err(e) => tracing::error!(error = %e, "predicted event not encoded"),
-        }
     }
-    svc.serving.log(ops);
+    svc.serving.log_later(Box::new(move || {
+        let mut ops = Vec::with_capacity(2);
+        match WriteOp::put(&scope, key, &rec, Expect::Any) {
+            Ok(op) => ops.push(op),
+            Err(e) => tracing::error!(error = %e, "prediction record not encoded"),
+        }
+        if ingest {
+            match WriteOp::put(&scope, event_key(&event.event_type, &event.event_id), &event, Expect::Any) {
+                Ok(op) => ops.push(op),
+                Err(e) => tracing::error!(error = %e, "predicted event not encoded"),
+            }
+        }
+        ops
+    }));
 }
 
 pub async fn get_event_prediction_metadata(svc: &Inner, cx: &Cx, req: api::GetEventPredictionMetadataRequest) -> FdResult<api::GetEventPredictionMetadataResult> {
