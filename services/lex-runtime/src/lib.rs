@@ -4,7 +4,7 @@
 //!
 //! Implemented operations (see `docs/coverage/lexv2-runtime.md`): RecognizeText, PutSession,
 //! GetSession, DeleteSession. Not served: RecognizeUtterance and StartConversation (speech
-//! and streaming), which answer AWS's not-implemented error through the gateway.
+//! and streaming); they are `[ ]` in the coverage file.
 
 pub mod api;
 mod convert;

@@ -384,3 +384,57 @@ pub(crate) async fn list_utterance_analytics_data(cx: &Cx<'_>, req: api::ListUtt
         .collect();
     Ok(api::ListUtteranceAnalyticsDataResponse { bot_id: Some(req.bot_id), utterances: Some(utterances), next_token: next })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utt(session: &str, at: i64, intent: &str, state: &str, switched_from: Option<&str>) -> store::Utterance {
+        let t = Timestamp(time::OffsetDateTime::from_unix_timestamp(at).unwrap());
+        store::Utterance {
+            at: t,
+            bot_id: "B".into(),
+            alias_id: "A".into(),
+            version: "DRAFT".into(),
+            locale_id: "en_US".into(),
+            session_id: session.into(),
+            request_id: "r".into(),
+            text: "x".into(),
+            intent: Some(intent.into()),
+            missed: intent == "FallbackIntent",
+            switched_from: switched_from.map(str::to_string),
+            intent_state: Some(state.into()),
+            dialog_action: None,
+            slot_to_elicit: None,
+            mode: "Text".into(),
+            conversation_start: t,
+            responses: Vec::new(),
+            slots_filled: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn episodes_end_in_success_failure_switch_or_drop() {
+        let eps = episodes(vec![
+            utt("s1", 1, "Pay", "InProgress", None),
+            utt("s1", 2, "Pay", "Fulfilled", None),
+            utt("s2", 3, "Pay", "InProgress", None),
+            utt("s2", 4, "Fraud", "InProgress", Some("Pay")),
+            utt("s2", 5, "Fraud", "Failed", None),
+            utt("s3", 6, "Open", "InProgress", None),
+        ]);
+        let got: Vec<(&str, &str)> = eps.iter().map(|e| (e.intent.as_str(), e.outcome)).collect();
+        assert_eq!(got, [("Pay", "Success"), ("Pay", "Switched"), ("Fraud", "Failure"), ("Open", "Dropped")]);
+    }
+
+    #[test]
+    fn bins_and_statistics() {
+        let t = Timestamp(time::OffsetDateTime::from_unix_timestamp(7_200 + 59).unwrap());
+        assert_eq!(bin(&t, "OneHour"), 7_200_000);
+        assert_eq!(bin(&t, "OneDay"), 0);
+        assert_eq!(stat(&[1.0, 3.0], "Sum"), 4.0);
+        assert_eq!(stat(&[1.0, 3.0], "Avg"), 2.0);
+        assert_eq!(stat(&[1.0, 3.0], "Max"), 3.0);
+        assert_eq!(stat(&[], "Avg"), 0.0);
+    }
+}

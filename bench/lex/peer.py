@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""The peers of bench/lex, run in their own process (their Python may be a venv):
+
+- `minilm`: the same all-MiniLM-L6-v2 weights Hearth uses (read from the model cache directory),
+  run by a NumPy implementation of the BERT forward pass with the Hugging Face `tokenizers`
+  package, mean pooling and L2 norm — what sentence-transformers computes — and nearest-centroid
+  intent scores blended with the nearest sample (Hearth's scoring). sentence-transformers itself
+  needs torch (a 500+ MB wheel with CUDA libraries), so this is the Python pipeline of the same
+  model that installs here.
+- `tfidf`: scikit-learn TF-IDF (word 1-2-grams) with nearest-centroid cosine, the classic keyword
+  baseline.
+
+Input (stdin, JSON): {"model_dir", "train": {intent: [utterances]}, "queries": [text], "big_train"}.
+Output (stdout, JSON): per peer, the score of every intent for every query, build seconds, and
+per-query latency in milliseconds.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import sys
+import time
+
+import numpy as np
+
+
+def blend(vectors_by_intent, q, w=0.5):
+    """Hearth's intent score: w * cos(centroid) + (1-w) * max cos(sample)."""
+    out = {}
+    for name, m in vectors_by_intent.items():
+        c = m.mean(axis=0)
+        c = c / (np.linalg.norm(c) or 1.0)
+        out[name] = float(np.clip(w * float(c @ q) + (1 - w) * float((m @ q).max()), 0.0, 1.0))
+    return out
+
+
+class MiniLM:
+    def __init__(self, model_dir: pathlib.Path):
+        from safetensors.numpy import load_file
+        from scipy.special import erf
+        from tokenizers import Tokenizer
+
+        self.erf = erf
+        self.w = load_file(str(model_dir / "model.safetensors"))
+        self.tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self.tok.no_padding()
+        self.tok.enable_truncation(256)
+
+    def _ln(self, x, p, eps=1e-12):
+        m = x.mean(-1, keepdims=True)
+        v = ((x - m) ** 2).mean(-1, keepdims=True)
+        return (x - m) / np.sqrt(v + eps) * self.w[p + ".weight"] + self.w[p + ".bias"]
+
+    def _dense(self, x, p):
+        return x @ self.w[p + ".weight"].T + self.w[p + ".bias"]
+
+    def embed(self, text: str) -> np.ndarray:
+        w = self.w
+        ids = self.tok.encode(text).ids
+        n = len(ids)
+        x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:n] + w["embeddings.token_type_embeddings.weight"][0]
+        x = self._ln(x, "embeddings.LayerNorm")
+        heads, dh = 12, 32
+        for layer in range(6):
+            p = f"encoder.layer.{layer}."
+            q = self._dense(x, p + "attention.self.query").reshape(n, heads, dh).transpose(1, 0, 2)
+            k = self._dense(x, p + "attention.self.key").reshape(n, heads, dh).transpose(1, 0, 2)
+            v = self._dense(x, p + "attention.self.value").reshape(n, heads, dh).transpose(1, 0, 2)
+            s = q @ k.transpose(0, 2, 1) / np.sqrt(dh)
+            s = np.exp(s - s.max(-1, keepdims=True))
+            s /= s.sum(-1, keepdims=True)
+            a = (s @ v).transpose(1, 0, 2).reshape(n, heads * dh)
+            x = self._ln(self._dense(a, p + "attention.output.dense") + x, p + "attention.output.LayerNorm")
+            h = self._dense(x, p + "intermediate.dense")
+            h = 0.5 * h * (1.0 + self.erf(h / np.sqrt(2.0)))
+            x = self._ln(self._dense(h, p + "output.dense") + x, p + "output.LayerNorm")
+        e = x.mean(axis=0)
+        return (e / np.linalg.norm(e)).astype(np.float32)
+
+
+def run_minilm(job):
+    m = MiniLM(pathlib.Path(job["model_dir"]))
+    t0 = time.perf_counter()
+    vecs = {k: np.stack([m.embed(u) for u in us]) for k, us in job["train"].items()}
+    build_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for us in job.get("big_train", {}).values():
+        for u in us:
+            m.embed(u)
+    big_build_s = time.perf_counter() - t0
+    scores, lat = [], []
+    for q in job["queries"]:
+        t = time.perf_counter()
+        scores.append(blend(vecs, m.embed(q)))
+        lat.append((time.perf_counter() - t) * 1000)
+    return {"scores": scores, "build_s": build_s, "big_build_s": big_build_s, "latency_ms": lat}
+
+
+def run_tfidf(job):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    t0 = time.perf_counter()
+    names = list(job["train"])
+    docs = [u for k in names for u in job["train"][k]]
+    vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(docs)
+    cents = {}
+    for k in names:
+        c = np.asarray(vec.transform(job["train"][k]).mean(axis=0)).ravel()
+        cents[k] = c / (np.linalg.norm(c) or 1.0)
+    build_s = time.perf_counter() - t0
+    scores, lat = [], []
+    for q in job["queries"]:
+        t = time.perf_counter()
+        v = vec.transform([q]).toarray().ravel()
+        v = v / (np.linalg.norm(v) or 1.0)
+        scores.append({k: float(c @ v) for k, c in cents.items()})
+        lat.append((time.perf_counter() - t) * 1000)
+    return {"scores": scores, "build_s": build_s, "latency_ms": lat}
+
+
+def main():
+    job = json.load(sys.stdin)
+    out = {}
+    for name, fn in (("minilm", run_minilm), ("tfidf", run_tfidf)):
+        try:
+            out[name] = fn(job)
+        except ImportError as e:
+            out[name] = {"skipped": f"missing package: {e}"}
+    json.dump(out, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
