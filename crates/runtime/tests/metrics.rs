@@ -407,11 +407,11 @@ async fn prometheus_text_format_parses() {
     let s = parse_exposition(&text);
     assert_eq!(s[r#"hearth_http_requests_total{service="s3",operation="GetObject",status="200"}"#], 2.0, "{text}");
     assert_eq!(s[r#"hearth_http_requests_total{service="s3",operation="PutObject",status="404"}"#], 1.0);
-    assert_eq!(s[r#"http_request_duration_seconds_count{service="s3",operation="GetObject"}"#], 2.0);
-    let sum = s[r#"http_request_duration_seconds_sum{service="s3",operation="GetObject"}"#];
+    assert_eq!(s[r#"hearth_http_request_duration_seconds_count{service="s3",operation="GetObject"}"#], 2.0);
+    let sum = s[r#"hearth_http_request_duration_seconds_sum{service="s3",operation="GetObject"}"#];
     assert!((sum - 0.043).abs() < 1e-9);
-    assert_eq!(s[r#"http_request_duration_seconds_bucket{le="+Inf",service="s3",operation="PutObject"}"#], 1.0, "{text}");
+    assert_eq!(s[r#"hearth_http_request_duration_seconds_bucket{le="+Inf",service="s3",operation="PutObject"}"#], 1.0, "{text}");
     assert_eq!(s["hearth_metric_points_written_total"], 1.0);
-    assert!(text.contains("# TYPE http_request_duration_seconds histogram"));
+    assert!(text.contains("# TYPE hearth_http_request_duration_seconds histogram"));
     db.close().await;
 }

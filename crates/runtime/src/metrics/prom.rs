@@ -58,9 +58,9 @@ impl Prometheus {
             "Time to answer an HTTP request, by service and operation",
             durations.clone(),
         );
-        registry.register("hearth_metric_points_written", "Metric data points written to the store", points_written.clone());
+        registry.register("metric_points_written", "Metric data points written to the store", points_written.clone());
         registry.register(
-            "hearth_metric_points_dropped",
+            "metric_points_dropped",
             "Metric data points dropped because the buffer was full or the store kept failing",
             points_dropped.clone(),
         );
