@@ -3,7 +3,10 @@
 //! its state and messages as base64 of gzipped JSON in headers.
 
 use crate::api;
-use hearth_lex::domain::dialog::{ActionType, ActiveContext, Confirmation, DialogAction, IntentState, IntentStatus, Interpretation, SessionState};
+use hearth_lex::domain::dialog::{
+    ActionType, ActiveContext, Confirmation, DialogAction, IntentState, IntentStatus,
+    Interpretation, SessionState,
+};
 use hearth_lex::domain::messages::{Card, OutMessage};
 use hearth_lex::domain::nlu::SlotFill;
 use hearth_lex::error::{LexError, Result};
@@ -11,7 +14,11 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 fn enum_err(v: &str, member: &str, values: &str) -> LexError {
-    LexError::member(v, member, &format!("Member must satisfy enum value set: [{values}]"))
+    LexError::member(
+        v,
+        member,
+        &format!("Member must satisfy enum value set: [{values}]"),
+    )
 }
 
 /// A client's session state, as the dialog keeps it.
@@ -19,11 +26,22 @@ pub fn state_in(s: api::SessionState, now: i64) -> Result<SessionState> {
     let dialog_action = match s.dialog_action {
         None => None,
         Some(a) => {
-            let kind = ActionType::parse(&a.r#type).ok_or_else(|| enum_err(&a.r#type, "sessionState.dialogAction.type", "Close, ConfirmIntent, Delegate, ElicitIntent, ElicitSlot, None"))?;
+            let kind = ActionType::parse(&a.r#type).ok_or_else(|| {
+                enum_err(
+                    &a.r#type,
+                    "sessionState.dialogAction.type",
+                    "Close, ConfirmIntent, Delegate, ElicitIntent, ElicitSlot, None",
+                )
+            })?;
             if kind == ActionType::ElicitSlot && a.slot_to_elicit.is_none() {
-                return Err(LexError::Validation("The dialog action ElicitSlot needs slotToElicit.".into()));
+                return Err(LexError::Validation(
+                    "The dialog action ElicitSlot needs slotToElicit.".into(),
+                ));
             }
-            Some(DialogAction { kind, slot_to_elicit: a.slot_to_elicit })
+            Some(DialogAction {
+                kind,
+                slot_to_elicit: a.slot_to_elicit,
+            })
         }
     };
     let intent = match s.intent {
@@ -35,7 +53,13 @@ pub fn state_in(s: api::SessionState, now: i64) -> Result<SessionState> {
             };
             let confirmation = match i.confirmation_state.as_deref() {
                 None => None,
-                Some(v) => Some(Confirmation::parse(v).ok_or_else(|| enum_err(v, "sessionState.intent.confirmationState", "Confirmed, Denied, None"))?),
+                Some(v) => Some(Confirmation::parse(v).ok_or_else(|| {
+                    enum_err(
+                        v,
+                        "sessionState.intent.confirmationState",
+                        "Confirmed, Denied, None",
+                    )
+                })?),
             };
             let slots = i
                 .slots
@@ -43,14 +67,24 @@ pub fn state_in(s: api::SessionState, now: i64) -> Result<SessionState> {
                 .into_iter()
                 .map(|(k, v)| {
                     let fill = v.value.map(|v| SlotFill {
-                        original: v.original_value.clone().unwrap_or_else(|| v.interpreted_value.clone()),
-                        resolved: v.resolved_values.unwrap_or_else(|| vec![v.interpreted_value.clone()]),
+                        original: v
+                            .original_value
+                            .clone()
+                            .unwrap_or_else(|| v.interpreted_value.clone()),
+                        resolved: v
+                            .resolved_values
+                            .unwrap_or_else(|| vec![v.interpreted_value.clone()]),
                         interpreted: v.interpreted_value,
                     });
                     (k, fill)
                 })
                 .collect();
-            Some(IntentStatus { name: i.name, slots, state, confirmation })
+            Some(IntentStatus {
+                name: i.name,
+                slots,
+                state,
+                confirmation,
+            })
         }
     };
     let active_contexts = s
@@ -66,7 +100,14 @@ pub fn state_in(s: api::SessionState, now: i64) -> Result<SessionState> {
             attributes: c.context_attributes,
         })
         .collect();
-    Ok(SessionState { dialog_action, intent, attributes: s.session_attributes.unwrap_or_default(), active_contexts, originating_request_id: s.originating_request_id, retries: 0 })
+    Ok(SessionState {
+        dialog_action,
+        intent,
+        attributes: s.session_attributes.unwrap_or_default(),
+        active_contexts,
+        originating_request_id: s.originating_request_id,
+        retries: 0,
+    })
 }
 
 fn slot_value(f: &SlotFill) -> Value {
@@ -111,7 +152,10 @@ pub fn state_out(s: &SessionState, now: i64) -> Value {
     if let Some(i) = &s.intent {
         o.insert("intent".into(), intent_out(i));
     }
-    o.insert("sessionAttributes".into(), serde_json::to_value(&s.attributes).unwrap_or(Value::Null));
+    o.insert(
+        "sessionAttributes".into(),
+        serde_json::to_value(&s.attributes).unwrap_or(Value::Null),
+    );
     if !s.active_contexts.is_empty() {
         let ctx: Vec<Value> = s
             .active_contexts
@@ -159,7 +203,15 @@ pub fn messages_out(list: &[OutMessage]) -> Vec<api::Message> {
                 title: c.title.clone(),
                 subtitle: c.subtitle.clone(),
                 image_url: c.image_url.clone(),
-                buttons: (!c.buttons.is_empty()).then(|| c.buttons.iter().map(|(t, v)| api::Button { text: t.clone(), value: v.clone() }).collect()),
+                buttons: (!c.buttons.is_empty()).then(|| {
+                    c.buttons
+                        .iter()
+                        .map(|(t, v)| api::Button {
+                            text: t.clone(),
+                            value: v.clone(),
+                        })
+                        .collect()
+                }),
             }),
         })
         .collect()
@@ -169,13 +221,30 @@ pub fn messages_out(list: &[OutMessage]) -> Vec<api::Message> {
 pub fn messages_in(list: Vec<api::Message>) -> Result<Vec<OutMessage>> {
     list.into_iter()
         .map(|m| {
-            if !matches!(m.content_type.as_str(), "PlainText" | "SSML" | "CustomPayload" | "ImageResponseCard") {
-                return Err(enum_err(&m.content_type, "messages.member.contentType", "CustomPayload, ImageResponseCard, PlainText, SSML"));
+            if !matches!(
+                m.content_type.as_str(),
+                "PlainText" | "SSML" | "CustomPayload" | "ImageResponseCard"
+            ) {
+                return Err(enum_err(
+                    &m.content_type,
+                    "messages.member.contentType",
+                    "CustomPayload, ImageResponseCard, PlainText, SSML",
+                ));
             }
             Ok(OutMessage {
                 content_type: m.content_type,
                 content: m.content,
-                card: m.image_response_card.map(|c| Card { title: c.title, subtitle: c.subtitle, image_url: c.image_url, buttons: c.buttons.unwrap_or_default().into_iter().map(|b| (b.text, b.value)).collect() }),
+                card: m.image_response_card.map(|c| Card {
+                    title: c.title,
+                    subtitle: c.subtitle,
+                    image_url: c.image_url,
+                    buttons: c
+                        .buttons
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|b| (b.text, b.value))
+                        .collect(),
+                }),
             })
         })
         .collect()
@@ -187,7 +256,10 @@ pub fn gzip_b64(v: &Value) -> String {
     use std::io::Write;
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     let json = serde_json::to_vec(v).unwrap_or_default();
-    let bytes = enc.write_all(&json).and_then(|_| enc.finish()).unwrap_or_default();
+    let bytes = enc
+        .write_all(&json)
+        .and_then(|_| enc.finish())
+        .unwrap_or_default();
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
@@ -203,10 +275,23 @@ mod tests {
     #[test]
     fn states_round_trip_with_null_slots() {
         let input = api::SessionState {
-            dialog_action: Some(api::DialogAction { r#type: "ElicitSlot".into(), slot_to_elicit: Some("Date".into()), ..Default::default() }),
+            dialog_action: Some(api::DialogAction {
+                r#type: "ElicitSlot".into(),
+                slot_to_elicit: Some("Date".into()),
+                ..Default::default()
+            }),
             intent: Some(api::Intent {
                 name: "Book".into(),
-                slots: Some(BTreeMap::from([("Date".to_string(), api::Slot { value: Some(api::Value { interpreted_value: "2024-01-02".into(), ..Default::default() }), ..Default::default() })])),
+                slots: Some(BTreeMap::from([(
+                    "Date".to_string(),
+                    api::Slot {
+                        value: Some(api::Value {
+                            interpreted_value: "2024-01-02".into(),
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    },
+                )])),
                 state: Some("InProgress".into()),
                 confirmation_state: None,
             }),
@@ -214,13 +299,26 @@ mod tests {
             ..Default::default()
         };
         let mut st = state_in(input, 100).unwrap();
-        st.intent.as_mut().unwrap().slots.insert("Time".into(), None);
+        st.intent
+            .as_mut()
+            .unwrap()
+            .slots
+            .insert("Time".into(), None);
         let out = state_out(&st, 100);
         assert_eq!(out["dialogAction"]["slotToElicit"], "Date");
         assert_eq!(out["intent"]["slots"]["Time"], Value::Null);
-        assert_eq!(out["intent"]["slots"]["Date"]["value"]["interpretedValue"], "2024-01-02");
+        assert_eq!(
+            out["intent"]["slots"]["Date"]["value"]["interpretedValue"],
+            "2024-01-02"
+        );
         assert_eq!(out["sessionAttributes"]["a"], "1");
-        let bad = api::SessionState { dialog_action: Some(api::DialogAction { r#type: "Dance".into(), ..Default::default() }), ..Default::default() };
+        let bad = api::SessionState {
+            dialog_action: Some(api::DialogAction {
+                r#type: "Dance".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
         assert!(state_in(bad, 0).is_err());
     }
 
@@ -229,9 +327,13 @@ mod tests {
         use base64::Engine;
         use std::io::Read;
         let v = serde_json::json!({"x": [1, 2]});
-        let bytes = base64::engine::general_purpose::STANDARD.decode(gzip_b64(&v)).unwrap();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(gzip_b64(&v))
+            .unwrap();
         let mut s = String::new();
-        flate2::read::GzDecoder::new(&bytes[..]).read_to_string(&mut s).unwrap();
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_string(&mut s)
+            .unwrap();
         assert_eq!(serde_json::from_str::<Value>(&s).unwrap(), v);
     }
 }

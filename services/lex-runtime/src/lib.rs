@@ -36,15 +36,32 @@ impl Handler for LexRuntime {
         &api::SERVICE
     }
 
-    async fn call(&self, ctx: &RequestContext, op: &'static OperationSpec, input: Value) -> Result<Value, AwsError> {
+    async fn call(
+        &self,
+        ctx: &RequestContext,
+        op: &'static OperationSpec,
+        input: Value,
+    ) -> Result<Value, AwsError> {
         let Some(operation) = Operation::from_name(op.name) else {
-            return Err(AwsError::new("UnknownOperationException", format!("Unknown operation {}", op.name), 400));
+            return Err(AwsError::new(
+                "UnknownOperationException",
+                format!("Unknown operation {}", op.name),
+                400,
+            ));
         };
         let result = match operation {
-            Operation::RecognizeText => handlers::recognize::recognize_text(&self.lex, ctx, read(input)?).await,
-            Operation::PutSession => handlers::sessions::put_session(&self.lex, ctx, read(input)?).await,
-            Operation::GetSession => handlers::sessions::get_session(&self.lex, ctx, read(input)?).await,
-            Operation::DeleteSession => handlers::sessions::delete_session(&self.lex, ctx, read(input)?).await,
+            Operation::RecognizeText => {
+                handlers::recognize::recognize_text(&self.lex, ctx, read(input)?).await
+            }
+            Operation::PutSession => {
+                handlers::sessions::put_session(&self.lex, ctx, read(input)?).await
+            }
+            Operation::GetSession => {
+                handlers::sessions::get_session(&self.lex, ctx, read(input)?).await
+            }
+            Operation::DeleteSession => {
+                handlers::sessions::delete_session(&self.lex, ctx, read(input)?).await
+            }
         };
         result.map_err(|e| e.to_aws())
     }

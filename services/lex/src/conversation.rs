@@ -60,28 +60,59 @@ fn check_len(v: &str, member: &str, min: usize, max: usize) -> Result<()> {
 /// A session id: 2 to 100 characters of `[0-9a-zA-Z._:-]`.
 pub fn check_session_id(id: &str) -> Result<()> {
     check_len(id, "sessionId", 2, 100)?;
-    if !id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-')) {
-        return Err(LexError::member(id, "sessionId", "Member must satisfy regular expression pattern: [0-9a-zA-Z._:-]+"));
+    if !id
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'))
+    {
+        return Err(LexError::member(
+            id,
+            "sessionId",
+            "Member must satisfy regular expression pattern: [0-9a-zA-Z._:-]+",
+        ));
     }
     Ok(())
 }
 
 impl Lex {
     /// The built model an alias serves for a locale, or the error Lex gives.
-    pub async fn target(&self, scope: &Scope, bot_id: &str, alias_id: &str, locale_id: &str) -> Result<Target> {
+    pub async fn target(
+        &self,
+        scope: &Scope,
+        bot_id: &str,
+        alias_id: &str,
+        locale_id: &str,
+    ) -> Result<Target> {
         check_len(bot_id, "botId", 10, 10)?;
         check_len(alias_id, "botAliasId", 10, 10)?;
         let meta = &self.inner.rt.meta;
-        let bot = meta.get::<store::Bot>(scope, bot_id).await?.ok_or_else(|| LexError::NotFound(format!("Bot {bot_id} does not exist.")))?.value;
+        let bot = meta
+            .get::<store::Bot>(scope, bot_id)
+            .await?
+            .ok_or_else(|| LexError::NotFound(format!("Bot {bot_id} does not exist.")))?
+            .value;
         let alias = meta
             .get::<store::Alias>(scope, &format!("{bot_id}/{alias_id}"))
             .await?
-            .ok_or_else(|| LexError::NotFound(format!("Bot alias {alias_id} does not exist for the bot {bot_id}.")))?
+            .ok_or_else(|| {
+                LexError::NotFound(format!(
+                    "Bot alias {alias_id} does not exist for the bot {bot_id}."
+                ))
+            })?
             .value;
-        let version = if alias_id == TEST_ALIAS_ID { DRAFT.to_string() } else { alias.def.bot_version.clone().ok_or_else(|| LexError::Validation(format!("The bot alias {alias_id} is not associated with a bot version.")))? };
+        let version = if alias_id == TEST_ALIAS_ID {
+            DRAFT.to_string()
+        } else {
+            alias.def.bot_version.clone().ok_or_else(|| {
+                LexError::Validation(format!(
+                    "The bot alias {alias_id} is not associated with a bot version."
+                ))
+            })?
+        };
         if let Some(settings) = &alias.def.bot_alias_locale_settings {
             if !settings.get(locale_id).is_some_and(|s| s.enabled) {
-                return Err(LexError::NotFound(format!("The locale {locale_id} is not enabled for the bot alias {alias_id}.")));
+                return Err(LexError::NotFound(format!(
+                    "The locale {locale_id} is not enabled for the bot alias {alias_id}."
+                )));
             }
         }
         let locale = meta
@@ -106,9 +137,22 @@ impl Lex {
     }
 
     /// The stored session, unless it idled past the bot's TTL.
-    pub async fn load_session(&self, scope: &Scope, t: &Target, session_id: &str) -> Result<Option<hearth_runtime::Versioned<store::Session>>> {
+    pub async fn load_session(
+        &self,
+        scope: &Scope,
+        t: &Target,
+        session_id: &str,
+    ) -> Result<Option<hearth_runtime::Versioned<store::Session>>> {
         let key = store::session_key(&t.bot_id, &t.alias_id, &t.locale_id, session_id);
-        let Some(s) = self.inner.rt.meta.get::<store::Session>(scope, &key).await? else { return Ok(None) };
+        let Some(s) = self
+            .inner
+            .rt
+            .meta
+            .get::<store::Session>(scope, &key)
+            .await?
+        else {
+            return Ok(None);
+        };
         let now = self.inner.rt.clock.now().unix_timestamp();
         if now - s.value.last_active > t.idle_ttl {
             return Ok(None);
@@ -133,17 +177,27 @@ impl Lex {
         let key = store::session_key(&t.bot_id, &t.alias_id, &t.locale_id, session_id);
         let now_t = self.inner.rt.clock.now();
         let existing = self.load_session(scope, t, session_id).await?;
-        let expect = existing.as_ref().map_or(Expect::Any, |s| Expect::Version(s.version));
-        let started = existing.as_ref().map_or(Timestamp(now_t), |s| s.value.started);
+        let expect = existing
+            .as_ref()
+            .map_or(Expect::Any, |s| Expect::Version(s.version));
+        let started = existing
+            .as_ref()
+            .map_or(Timestamp(now_t), |s| s.value.started);
         let mut state = match (state_in, existing) {
             (Some(s), _) => s,
             (None, Some(s)) => s.value.state,
             (None, None) => SessionState::default(),
         };
-        state.originating_request_id.get_or_insert_with(|| request_id.to_string());
+        state
+            .originating_request_id
+            .get_or_insert_with(|| request_id.to_string());
         let vector = match self.embed(vec![text.to_string()]).await {
             Ok(mut v) => v.pop().unwrap_or_default(),
-            Err(TextError::Load(m)) => return Err(LexError::DependencyFailed(format!("The intent classification model is not available: {m}"))),
+            Err(TextError::Load(m)) => {
+                return Err(LexError::DependencyFailed(format!(
+                    "The intent classification model is not available: {m}"
+                )))
+            }
             Err(e) => return Err(LexError::Internal(e.to_string())),
         };
         let turn = self.turn(t, text, &vector, now_t);
@@ -171,34 +225,74 @@ impl Lex {
             missed: reply.outcome.missed,
             switched_from: reply.outcome.switched_from.clone(),
             intent_state: reply.outcome.state.map(|s| s.as_str().to_string()),
-            dialog_action: state.dialog_action.as_ref().map(|a| a.kind.as_str().to_string()),
-            slot_to_elicit: state.dialog_action.as_ref().and_then(|a| a.slot_to_elicit.clone()),
+            dialog_action: state
+                .dialog_action
+                .as_ref()
+                .map(|a| a.kind.as_str().to_string()),
+            slot_to_elicit: state
+                .dialog_action
+                .as_ref()
+                .and_then(|a| a.slot_to_elicit.clone()),
             mode: "Text".into(),
             conversation_start: started,
             responses: reply.messages.clone(),
-            slots_filled: state.intent.as_ref().map(|i| i.slots.iter().filter(|(_, v)| v.is_some()).map(|(k, _)| k.clone()).collect()).unwrap_or_default(),
+            slots_filled: state
+                .intent
+                .as_ref()
+                .map(|i| {
+                    i.slots
+                        .iter()
+                        .filter(|(_, v)| v.is_some())
+                        .map(|(k, _)| k.clone())
+                        .collect()
+                })
+                .unwrap_or_default(),
         };
         self.inner
             .rt
             .meta
             .apply(vec![
                 WriteOp::put(scope, key, &session, expect)?,
-                WriteOp::put(scope, store::utterance_key(&t.bot_id, &at, &uid[..12]), &utterance, Expect::Absent)?,
+                WriteOp::put(
+                    scope,
+                    store::utterance_key(&t.bot_id, &at, &uid[..12]),
+                    &utterance,
+                    Expect::Absent,
+                )?,
             ])
             .await?;
-        Ok(Exchange { session_id: session_id.to_string(), state, messages: reply.messages, interpretations: reply.interpretations, request_attributes })
+        Ok(Exchange {
+            session_id: session_id.to_string(),
+            state,
+            messages: reply.messages,
+            interpretations: reply.interpretations,
+            request_attributes,
+        })
     }
 
     /// PutSession: set the session's state; the reply carries the messages given, or the
     /// prompt the new state waits on.
-    pub async fn put_session(&self, scope: &Scope, t: &Target, session_id: &str, mut state: SessionState, messages: Option<Vec<OutMessage>>, request_attributes: BTreeMap<String, String>) -> Result<Exchange> {
+    pub async fn put_session(
+        &self,
+        scope: &Scope,
+        t: &Target,
+        session_id: &str,
+        mut state: SessionState,
+        messages: Option<Vec<OutMessage>>,
+        request_attributes: BTreeMap<String, String>,
+    ) -> Result<Exchange> {
         check_session_id(session_id)?;
         let now_t = self.inner.rt.clock.now();
         let existing = self.load_session(scope, t, session_id).await?;
-        let started = existing.as_ref().map_or(Timestamp(now_t), |s| s.value.started);
+        let started = existing
+            .as_ref()
+            .map_or(Timestamp(now_t), |s| s.value.started);
         if let Some(i) = &state.intent {
             if t.model.intent_index(&i.name).is_none() {
-                return Err(LexError::Validation(format!("The intent {} does not exist in the bot locale.", i.name)));
+                return Err(LexError::Validation(format!(
+                    "The intent {} does not exist in the bot locale.",
+                    i.name
+                )));
             }
         }
         let out = match messages {
@@ -206,41 +300,96 @@ impl Lex {
             None => dialog::put_session_messages(&mut state, &t.model),
         };
         dialog::stamp_contexts(&mut state, now_t.unix_timestamp());
-        let session = store::Session { state: state.clone(), messages: out.clone(), interpretations: Vec::new(), request_attributes: request_attributes.clone(), last_active: now_t.unix_timestamp(), started };
+        let session = store::Session {
+            state: state.clone(),
+            messages: out.clone(),
+            interpretations: Vec::new(),
+            request_attributes: request_attributes.clone(),
+            last_active: now_t.unix_timestamp(),
+            started,
+        };
         let key = store::session_key(&t.bot_id, &t.alias_id, &t.locale_id, session_id);
-        self.inner.rt.meta.put(scope, &key, &session, Expect::Any).await?;
-        Ok(Exchange { session_id: session_id.to_string(), state, messages: out, interpretations: Vec::new(), request_attributes })
+        self.inner
+            .rt
+            .meta
+            .put(scope, &key, &session, Expect::Any)
+            .await?;
+        Ok(Exchange {
+            session_id: session_id.to_string(),
+            state,
+            messages: out,
+            interpretations: Vec::new(),
+            request_attributes,
+        })
     }
 
     /// GetSession: the stored session, or ResourceNotFoundException.
-    pub async fn get_session(&self, scope: &Scope, t: &Target, session_id: &str) -> Result<Exchange> {
+    pub async fn get_session(
+        &self,
+        scope: &Scope,
+        t: &Target,
+        session_id: &str,
+    ) -> Result<Exchange> {
         check_session_id(session_id)?;
-        let s = self.load_session(scope, t, session_id).await?.ok_or_else(|| LexError::NotFound(format!("Session {session_id} does not exist.")))?.value;
-        Ok(Exchange { session_id: session_id.to_string(), state: s.state, messages: s.messages, interpretations: s.interpretations, request_attributes: s.request_attributes })
+        let s = self
+            .load_session(scope, t, session_id)
+            .await?
+            .ok_or_else(|| LexError::NotFound(format!("Session {session_id} does not exist.")))?
+            .value;
+        Ok(Exchange {
+            session_id: session_id.to_string(),
+            state: s.state,
+            messages: s.messages,
+            interpretations: s.interpretations,
+            request_attributes: s.request_attributes,
+        })
     }
 
     /// DeleteSession: remove it, or ResourceNotFoundException.
     pub async fn delete_session(&self, scope: &Scope, t: &Target, session_id: &str) -> Result<()> {
         check_session_id(session_id)?;
         let key = store::session_key(&t.bot_id, &t.alias_id, &t.locale_id, session_id);
-        if !self.inner.rt.meta.delete::<store::Session>(scope, &key, Expect::Any).await? {
-            return Err(LexError::NotFound(format!("Session {session_id} does not exist.")));
+        if !self
+            .inner
+            .rt
+            .meta
+            .delete::<store::Session>(scope, &key, Expect::Any)
+            .await?
+        {
+            return Err(LexError::NotFound(format!(
+                "Session {session_id} does not exist."
+            )));
         }
         Ok(())
     }
 
     /// Run a turn without storing anything (the test workbench).
-    pub async fn dry_turn(&self, t: &Target, state: &mut SessionState, text: &str) -> Result<dialog::Reply> {
+    pub async fn dry_turn(
+        &self,
+        t: &Target,
+        state: &mut SessionState,
+        text: &str,
+    ) -> Result<dialog::Reply> {
         let vector = match self.embed(vec![text.to_string()]).await {
             Ok(mut v) => v.pop().unwrap_or_default(),
-            Err(TextError::Load(m)) => return Err(LexError::DependencyFailed(format!("The intent classification model is not available: {m}"))),
+            Err(TextError::Load(m)) => {
+                return Err(LexError::DependencyFailed(format!(
+                    "The intent classification model is not available: {m}"
+                )))
+            }
             Err(e) => return Err(LexError::Internal(e.to_string())),
         };
         let turn = self.turn(t, text, &vector, self.inner.rt.clock.now());
         Ok(dialog::recognize(state, &turn))
     }
 
-    fn turn<'a>(&self, t: &'a Target, text: &'a str, vector: &'a [f32], now: time::OffsetDateTime) -> Turn<'a> {
+    fn turn<'a>(
+        &self,
+        t: &'a Target,
+        text: &'a str,
+        vector: &'a [f32],
+        now: time::OffsetDateTime,
+    ) -> Turn<'a> {
         Turn {
             model: &t.model,
             utterance: text,
@@ -256,6 +405,8 @@ impl Lex {
 
     /// Today on the runtime clock (for slot resolution outside a turn).
     pub fn today(&self) -> Now {
-        Now { today: self.inner.rt.clock.now().date() }
+        Now {
+            today: self.inner.rt.clock.now().date(),
+        }
     }
 }

@@ -63,14 +63,22 @@ impl LexError {
         match self {
             LexError::Validation(m) => AwsError::new("ValidationException", m.clone(), 400),
             LexError::NotFound(m) => AwsError::new("ResourceNotFoundException", m.clone(), 404),
-            LexError::PreconditionFailed(m) => AwsError::new("PreconditionFailedException", m.clone(), 412),
+            LexError::PreconditionFailed(m) => {
+                AwsError::new("PreconditionFailedException", m.clone(), 412)
+            }
             LexError::Conflict(m) => AwsError::new("ConflictException", m.clone(), 409),
             LexError::Quota(m) => AwsError::new("ServiceQuotaExceededException", m.clone(), 402),
-            LexError::DependencyFailed(m) => AwsError::new("DependencyFailedException", m.clone(), 424),
+            LexError::DependencyFailed(m) => {
+                AwsError::new("DependencyFailedException", m.clone(), 424)
+            }
             LexError::Aws(e) => e.clone(),
             LexError::Internal(detail) => {
                 tracing::error!(%detail, "lex internal error");
-                AwsError::new("InternalServerException", "An internal error occurred. Try your request again.", 500)
+                AwsError::new(
+                    "InternalServerException",
+                    "An internal error occurred. Try your request again.",
+                    500,
+                )
             }
         }
     }
@@ -91,11 +99,21 @@ mod tests {
     #[test]
     fn codes_and_statuses() {
         assert_eq!(LexError::NotFound("x".into()).to_aws().status, 404);
-        assert_eq!(LexError::PreconditionFailed("x".into()).to_aws().code, "PreconditionFailedException");
+        assert_eq!(
+            LexError::PreconditionFailed("x".into()).to_aws().code,
+            "PreconditionFailedException"
+        );
         let internal = LexError::Internal("disk on fire".into()).to_aws();
-        assert_eq!((internal.code.as_str(), internal.status.as_u16()), ("InternalServerException", 500));
+        assert_eq!(
+            (internal.code.as_str(), internal.status.as_u16()),
+            ("InternalServerException", 500)
+        );
         assert!(!internal.message.contains("disk"));
-        let m = LexError::member("x y", "botName", "Member must satisfy regular expression pattern: ^([0-9a-zA-Z][_-]?){1,100}$");
+        let m = LexError::member(
+            "x y",
+            "botName",
+            "Member must satisfy regular expression pattern: ^([0-9a-zA-Z][_-]?){1,100}$",
+        );
         assert!(m.to_string().contains("at 'botName'"));
     }
 }

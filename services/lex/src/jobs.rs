@@ -19,17 +19,32 @@ use hearth_runtime::{Expect, ListQuery, MetaStore, Scope, WriteOp};
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 
-
 /// The definition of a locale of a version, as the build reads it.
-pub async fn locale_def(meta: &MetaStore, scope: &Scope, bot: &str, version: &str, locale: &str) -> Result<Option<LocaleDef>, LexError> {
+pub async fn locale_def(
+    meta: &MetaStore,
+    scope: &Scope,
+    bot: &str,
+    version: &str,
+    locale: &str,
+) -> Result<Option<LocaleDef>, LexError> {
     let key = store::locale_key(bot, version, locale);
-    let Some(loc) = meta.get::<store::Locale>(scope, &key).await? else { return Ok(None) };
-    let q = ListQuery { prefix: format!("{key}/"), ..Default::default() };
+    let Some(loc) = meta.get::<store::Locale>(scope, &key).await? else {
+        return Ok(None);
+    };
+    let q = ListQuery {
+        prefix: format!("{key}/"),
+        ..Default::default()
+    };
     let intents = meta.list::<store::Intent>(scope, &q).await?;
     let slots = meta.list::<store::Slot>(scope, &q).await?;
     let types = meta.list::<store::SlotType>(scope, &q).await?;
     let disambiguation = locale_disambiguation(&loc.value.def);
-    let mut def = LocaleDef { locale_id: locale.to_string(), threshold: loc.value.def.nlu_intent_confidence_threshold, disambiguation, ..Default::default() };
+    let mut def = LocaleDef {
+        locale_id: locale.to_string(),
+        threshold: loc.value.def.nlu_intent_confidence_threshold,
+        disambiguation,
+        ..Default::default()
+    };
     for (_, t) in types {
         let t = t.value.def;
         def.slot_types.push(SlotTypeDef {
@@ -41,11 +56,26 @@ pub async fn locale_def(meta: &MetaStore, scope: &Scope, bot: &str, version: &st
                 .into_iter()
                 .filter_map(|v| {
                     let value = v.sample_value?.value;
-                    Some(TypeValue { value, synonyms: v.synonyms.unwrap_or_default().into_iter().map(|s| s.value).collect() })
+                    Some(TypeValue {
+                        value,
+                        synonyms: v
+                            .synonyms
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(|s| s.value)
+                            .collect(),
+                    })
                 })
                 .collect(),
-            strategy: t.value_selection_setting.as_ref().map(|s| s.resolution_strategy.clone()),
-            regex: t.value_selection_setting.as_ref().and_then(|s| s.regex_filter.as_ref()).map(|r| r.pattern.clone()),
+            strategy: t
+                .value_selection_setting
+                .as_ref()
+                .map(|s| s.resolution_strategy.clone()),
+            regex: t
+                .value_selection_setting
+                .as_ref()
+                .and_then(|s| s.regex_filter.as_ref())
+                .map(|r| r.pattern.clone()),
             parent: t.parent_slot_type_signature,
         });
     }
@@ -58,7 +88,12 @@ pub async fn locale_def(meta: &MetaStore, scope: &Scope, bot: &str, version: &st
             name: i.intent_name,
             display_name: i.intent_display_name,
             signature: i.parent_intent_signature,
-            sample_utterances: i.sample_utterances.unwrap_or_default().into_iter().map(|u| u.utterance).collect(),
+            sample_utterances: i
+                .sample_utterances
+                .unwrap_or_default()
+                .into_iter()
+                .map(|u| u.utterance)
+                .collect(),
             slot_order: priorities.into_iter().map(|p| p.slot_id).collect(),
             slots: slots
                 .iter()
@@ -70,7 +105,10 @@ pub async fn locale_def(meta: &MetaStore, scope: &Scope, bot: &str, version: &st
                         name: s.slot_name.clone(),
                         slot_type_id: s.slot_type_id.clone().unwrap_or_default(),
                         elicitation: s.value_elicitation_setting.clone(),
-                        obfuscate: s.obfuscation_setting.as_ref().is_some_and(|o| o.obfuscation_setting_type == "DefaultObfuscation"),
+                        obfuscate: s
+                            .obfuscation_setting
+                            .as_ref()
+                            .is_some_and(|o| o.obfuscation_setting_type == "DefaultObfuscation"),
                     }
                 })
                 .collect(),
@@ -78,7 +116,12 @@ pub async fn locale_def(meta: &MetaStore, scope: &Scope, bot: &str, version: &st
             closing: i.intent_closing_setting,
             fulfillment: i.fulfillment_code_hook,
             initial_response: i.initial_response_setting,
-            input_contexts: i.input_contexts.unwrap_or_default().into_iter().map(|c| c.name).collect(),
+            input_contexts: i
+                .input_contexts
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| c.name)
+                .collect(),
             output_contexts: i.output_contexts.unwrap_or_default(),
         });
     }
@@ -93,7 +136,10 @@ pub fn locale_disambiguation(def: &crate::api::UpdateBotLocaleRequest) -> Option
         .and_then(|r| r.nlu_improvement.as_ref())
         .and_then(|n| n.intent_disambiguation_settings.as_ref())
         .filter(|d| d.enabled)
-        .map(|d| Disambiguation { max_intents: d.max_disambiguation_intents.unwrap_or(3).clamp(2, 5) as usize, message: d.custom_disambiguation_message.clone() })
+        .map(|d| Disambiguation {
+            max_intents: d.max_disambiguation_intents.unwrap_or(3).clamp(2, 5) as usize,
+            message: d.custom_disambiguation_message.clone(),
+        })
 }
 
 /// State of a build job.
@@ -112,7 +158,12 @@ pub struct BuildJob {
 
 impl BuildJob {
     /// Store the outcome if this is still the locale's latest build.
-    async fn finish(&self, scope: &Scope, st: &BuildState, outcome: Result<model::BotModel, Vec<String>>) -> Result<(), JobError> {
+    async fn finish(
+        &self,
+        scope: &Scope,
+        st: &BuildState,
+        outcome: Result<model::BotModel, Vec<String>>,
+    ) -> Result<(), JobError> {
         let meta = &self.lex.inner.rt.meta;
         let key = store::locale_key(&st.bot_id, DRAFT, &st.locale_id);
         let Some(cur) = meta.get::<store::Locale>(scope, &key).await? else {
@@ -132,20 +183,39 @@ impl BuildJob {
                 loc.status = "Built".into();
                 loc.failure_reasons.clear();
                 loc.model_built = Some(now);
-                loc.history.push(crate::api::BotLocaleHistoryEvent { event: "Built".into(), event_date: now });
-                ops.push(WriteOp::put(scope, key.clone(), &store::Model { model: m, built: now }, Expect::Any)?);
+                loc.history.push(crate::api::BotLocaleHistoryEvent {
+                    event: "Built".into(),
+                    event_date: now,
+                });
+                ops.push(WriteOp::put(
+                    scope,
+                    key.clone(),
+                    &store::Model {
+                        model: m,
+                        built: now,
+                    },
+                    Expect::Any,
+                )?);
             }
             Err(reasons) => {
                 loc.status = "Failed".into();
                 loc.failure_reasons = reasons;
-                loc.history.push(crate::api::BotLocaleHistoryEvent { event: "Failed".into(), event_date: now });
+                loc.history.push(crate::api::BotLocaleHistoryEvent {
+                    event: "Failed".into(),
+                    event_date: now,
+                });
             }
         }
         if loc.history.len() > 50 {
             let drop = loc.history.len() - 50;
             loc.history.drain(..drop);
         }
-        ops.push(WriteOp::put(scope, key, &loc, Expect::Version(cur.version))?);
+        ops.push(WriteOp::put(
+            scope,
+            key,
+            &loc,
+            Expect::Version(cur.version),
+        )?);
         meta.apply(ops).await?;
         Ok(())
     }
@@ -160,10 +230,18 @@ impl JobHandler for BuildJob {
         &["build"]
     }
 
-    async fn run_step(&self, ctx: &JobContext, _step: usize, st: &mut BuildState) -> Result<StepOutcome, JobError> {
+    async fn run_step(
+        &self,
+        ctx: &JobContext,
+        _step: usize,
+        st: &mut BuildState,
+    ) -> Result<StepOutcome, JobError> {
         let started = Instant::now();
         let meta = &self.lex.inner.rt.meta;
-        let Some(def) = locale_def(meta, &ctx.scope, &st.bot_id, DRAFT, &st.locale_id).await.map_err(|e| JobError::retryable(e.to_string()))? else {
+        let Some(def) = locale_def(meta, &ctx.scope, &st.bot_id, DRAFT, &st.locale_id)
+            .await
+            .map_err(|e| JobError::retryable(e.to_string()))?
+        else {
             return Ok(StepOutcome::Finish);
         };
         let compiled = match model::compile(&def) {
@@ -209,13 +287,21 @@ pub struct ImportJob {
 }
 
 impl ImportJob {
-    async fn set(&self, scope: &Scope, id: &str, f: impl FnOnce(&mut store::Import)) -> Result<(), JobError> {
+    async fn set(
+        &self,
+        scope: &Scope,
+        id: &str,
+        f: impl FnOnce(&mut store::Import),
+    ) -> Result<(), JobError> {
         let meta = &self.lex.inner.rt.meta;
-        let Some(cur) = meta.get::<store::Import>(scope, id).await? else { return Ok(()) };
+        let Some(cur) = meta.get::<store::Import>(scope, id).await? else {
+            return Ok(());
+        };
         let mut i = cur.value;
         f(&mut i);
         i.updated = self.lex.now();
-        meta.put(scope, id, &i, Expect::Version(cur.version)).await?;
+        meta.put(scope, id, &i, Expect::Version(cur.version))
+            .await?;
         Ok(())
     }
 }
@@ -229,27 +315,62 @@ impl JobHandler for ImportJob {
         &["import"]
     }
 
-    async fn run_step(&self, ctx: &JobContext, _step: usize, st: &mut ImportState) -> Result<StepOutcome, JobError> {
+    async fn run_step(
+        &self,
+        ctx: &JobContext,
+        _step: usize,
+        st: &mut ImportState,
+    ) -> Result<StepOutcome, JobError> {
         let meta = &self.lex.inner.rt.meta;
-        let Some(imp) = meta.get::<store::Import>(&ctx.scope, &st.import_id).await? else { return Ok(StepOutcome::Finish) };
+        let Some(imp) = meta.get::<store::Import>(&ctx.scope, &st.import_id).await? else {
+            return Ok(StepOutcome::Finish);
+        };
         if imp.value.status != "InProgress" {
             return Ok(StepOutcome::Finish);
         }
-        let Some(spec) = imp.value.spec.test_set_import_resource_specification.clone() else { return Ok(StepOutcome::Finish) };
-        let loc = &spec.import_input_location;
-        let fail = |reasons: Vec<String>| move |i: &mut store::Import| {
-            i.status = "Failed".into();
-            i.failure_reasons = reasons;
+        let Some(spec) = imp
+            .value
+            .spec
+            .test_set_import_resource_specification
+            .clone()
+        else {
+            return Ok(StepOutcome::Finish);
         };
-        let bytes = match self.lex.inner.s3.read_object(&ctx.scope.account, &loc.s3_bucket_name, &loc.s3_path).await {
+        let loc = &spec.import_input_location;
+        let fail = |reasons: Vec<String>| {
+            move |i: &mut store::Import| {
+                i.status = "Failed".into();
+                i.failure_reasons = reasons;
+            }
+        };
+        let bytes = match self
+            .lex
+            .inner
+            .s3
+            .read_object(&ctx.scope.account, &loc.s3_bucket_name, &loc.s3_path)
+            .await
+        {
             Ok(b) => b,
             Err(e) => {
-                self.set(&ctx.scope, &st.import_id, fail(vec![format!("Could not read s3://{}/{}: {}", loc.s3_bucket_name, loc.s3_path, e.message)])).await?;
+                self.set(
+                    &ctx.scope,
+                    &st.import_id,
+                    fail(vec![format!(
+                        "Could not read s3://{}/{}: {}",
+                        loc.s3_bucket_name, loc.s3_path, e.message
+                    )]),
+                )
+                .await?;
                 return Ok(StepOutcome::Finish);
             }
         };
         let Ok(text) = String::from_utf8(bytes) else {
-            self.set(&ctx.scope, &st.import_id, fail(vec!["The test set file is not UTF-8 text (CSV).".into()])).await?;
+            self.set(
+                &ctx.scope,
+                &st.import_id,
+                fail(vec!["The test set file is not UTF-8 text (CSV).".into()]),
+            )
+            .await?;
             return Ok(StepOutcome::Finish);
         };
         let records = match crate::domain::testsets::parse_test_set(&text) {
@@ -313,13 +434,21 @@ pub struct TestExecutionJob {
 }
 
 impl TestExecutionJob {
-    async fn set(&self, scope: &Scope, id: &str, f: impl FnOnce(&mut store::TestExecution)) -> Result<(), JobError> {
+    async fn set(
+        &self,
+        scope: &Scope,
+        id: &str,
+        f: impl FnOnce(&mut store::TestExecution),
+    ) -> Result<(), JobError> {
         let meta = &self.lex.inner.rt.meta;
-        let Some(cur) = meta.get::<store::TestExecution>(scope, id).await? else { return Ok(()) };
+        let Some(cur) = meta.get::<store::TestExecution>(scope, id).await? else {
+            return Ok(());
+        };
         let mut e = cur.value;
         f(&mut e);
         e.updated = self.lex.now();
-        meta.put(scope, id, &e, Expect::Version(cur.version)).await?;
+        meta.put(scope, id, &e, Expect::Version(cur.version))
+            .await?;
         Ok(())
     }
 }
@@ -333,29 +462,68 @@ impl JobHandler for TestExecutionJob {
         &["execute"]
     }
 
-    async fn run_step(&self, ctx: &JobContext, _step: usize, st: &mut TestExecutionState) -> Result<StepOutcome, JobError> {
+    async fn run_step(
+        &self,
+        ctx: &JobContext,
+        _step: usize,
+        st: &mut TestExecutionState,
+    ) -> Result<StepOutcome, JobError> {
         let meta = &self.lex.inner.rt.meta;
-        let Some(exec) = meta.get::<store::TestExecution>(&ctx.scope, &st.execution_id).await? else { return Ok(StepOutcome::Finish) };
-        let exec = exec.value;
-        let failed = |reason: String| move |e: &mut store::TestExecution| {
-            e.status = "Failed".into();
-            e.failure_reasons = vec![reason];
-        };
-        let Some(set) = meta.get::<store::TestSet>(&ctx.scope, &exec.test_set_id).await? else {
-            self.set(&ctx.scope, &st.execution_id, failed(format!("The test set {} no longer exists.", exec.test_set_id))).await?;
+        let Some(exec) = meta
+            .get::<store::TestExecution>(&ctx.scope, &st.execution_id)
+            .await?
+        else {
             return Ok(StepOutcome::Finish);
         };
-        let Some(alias) = exec.target.bot_alias_target.clone() else { return Ok(StepOutcome::Finish) };
-        let target = match self.lex.target(&ctx.scope, &alias.bot_id, &alias.bot_alias_id, &alias.locale_id).await {
+        let exec = exec.value;
+        let failed = |reason: String| {
+            move |e: &mut store::TestExecution| {
+                e.status = "Failed".into();
+                e.failure_reasons = vec![reason];
+            }
+        };
+        let Some(set) = meta
+            .get::<store::TestSet>(&ctx.scope, &exec.test_set_id)
+            .await?
+        else {
+            self.set(
+                &ctx.scope,
+                &st.execution_id,
+                failed(format!(
+                    "The test set {} no longer exists.",
+                    exec.test_set_id
+                )),
+            )
+            .await?;
+            return Ok(StepOutcome::Finish);
+        };
+        let Some(alias) = exec.target.bot_alias_target.clone() else {
+            return Ok(StepOutcome::Finish);
+        };
+        let target = match self
+            .lex
+            .target(
+                &ctx.scope,
+                &alias.bot_id,
+                &alias.bot_alias_id,
+                &alias.locale_id,
+            )
+            .await
+        {
             Ok(t) => t,
             Err(e) => {
-                self.set(&ctx.scope, &st.execution_id, failed(e.to_aws().message)).await?;
+                self.set(&ctx.scope, &st.execution_id, failed(e.to_aws().message))
+                    .await?;
                 return Ok(StepOutcome::Finish);
             }
         };
-        self.set(&ctx.scope, &st.execution_id, |e| e.status = "InProgress".into()).await?;
+        self.set(&ctx.scope, &st.execution_id, |e| {
+            e.status = "InProgress".into()
+        })
+        .await?;
         let started = Instant::now();
-        let (turns, conversations) = crate::workbench::run(&self.lex, &target, &set.value.records).await;
+        let (turns, conversations) =
+            crate::workbench::run(&self.lex, &target, &set.value.records).await;
         let n = turns.len();
         self.set(&ctx.scope, &st.execution_id, |e| {
             e.status = "Completed".into();

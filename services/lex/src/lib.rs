@@ -56,15 +56,26 @@ pub struct LexOptions {
 
 impl Default for LexOptions {
     fn default() -> Self {
-        LexOptions { text: TextEngineOptions::default(), disambiguation_margin: 0.05, scoring: Scoring::default() }
+        LexOptions {
+            text: TextEngineOptions::default(),
+            disambiguation_margin: 0.05,
+            scoring: Scoring::default(),
+        }
     }
 }
 
 impl LexOptions {
     /// Defaults, overridden by `HEARTH_TEXT_THREADS` and `HEARTH_LEX_DISAMBIGUATION_MARGIN`.
     pub fn from_env() -> Self {
-        let mut o = LexOptions { text: TextEngineOptions::from_env(), ..Default::default() };
-        if let Some(m) = std::env::var("HEARTH_LEX_DISAMBIGUATION_MARGIN").ok().and_then(|v| v.trim().parse::<f32>().ok()).filter(|m| (0.0..=1.0).contains(m)) {
+        let mut o = LexOptions {
+            text: TextEngineOptions::from_env(),
+            ..Default::default()
+        };
+        if let Some(m) = std::env::var("HEARTH_LEX_DISAMBIGUATION_MARGIN")
+            .ok()
+            .and_then(|v| v.trim().parse::<f32>().ok())
+            .filter(|m| (0.0..=1.0).contains(m))
+        {
             o.disambiguation_margin = m;
         }
         o
@@ -96,10 +107,18 @@ impl Lex {
 
     /// [`Lex::new`] with explicit options.
     pub fn with_options(rt: &Runtime, s3: &hearth_s3::S3, opts: LexOptions) -> Lex {
-        let lex = Lex { inner: Arc::new(Inner { rt: rt.clone(), s3: s3.clone(), opts, models: Mutex::new(HashMap::new()) }) };
+        let lex = Lex {
+            inner: Arc::new(Inner {
+                rt: rt.clone(),
+                s3: s3.clone(),
+                opts,
+                models: Mutex::new(HashMap::new()),
+            }),
+        };
         rt.jobs.register(jobs::BuildJob { lex: lex.clone() });
         rt.jobs.register(jobs::ImportJob { lex: lex.clone() });
-        rt.jobs.register(jobs::TestExecutionJob { lex: lex.clone() });
+        rt.jobs
+            .register(jobs::TestExecutionJob { lex: lex.clone() });
         lex
     }
 
@@ -129,19 +148,41 @@ impl Lex {
     }
 
     /// The built model of a locale, if it has been built (cached by build time).
-    pub async fn model(&self, scope: &Scope, bot: &str, version: &str, locale: &str) -> error::Result<Option<Arc<BotModel>>> {
+    pub async fn model(
+        &self,
+        scope: &Scope,
+        bot: &str,
+        version: &str,
+        locale: &str,
+    ) -> error::Result<Option<Arc<BotModel>>> {
         let key = store::locale_key(bot, version, locale);
-        let Some(loc) = self.inner.rt.meta.get::<store::Locale>(scope, &key).await? else { return Ok(None) };
-        let Some(built) = loc.value.model_built else { return Ok(None) };
+        let Some(loc) = self.inner.rt.meta.get::<store::Locale>(scope, &key).await? else {
+            return Ok(None);
+        };
+        let Some(built) = loc.value.model_built else {
+            return Ok(None);
+        };
         let cache_key = format!("{}/{}/{key}", scope.account, scope.region);
-        if let Some((t, m)) = self.inner.models.lock().unwrap_or_else(|p| p.into_inner()).get(&cache_key) {
+        if let Some((t, m)) = self
+            .inner
+            .models
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&cache_key)
+        {
             if *t == built {
                 return Ok(Some(m.clone()));
             }
         }
-        let Some(rec) = self.inner.rt.meta.get::<store::Model>(scope, &key).await? else { return Ok(None) };
+        let Some(rec) = self.inner.rt.meta.get::<store::Model>(scope, &key).await? else {
+            return Ok(None);
+        };
         let model = Arc::new(rec.value.model);
-        self.inner.models.lock().unwrap_or_else(|p| p.into_inner()).insert(cache_key, (rec.value.built, model.clone()));
+        self.inner
+            .models
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(cache_key, (rec.value.built, model.clone()));
         Ok(Some(model))
     }
 }
@@ -165,11 +206,22 @@ impl Handler for LexModels {
         &api::SERVICE
     }
 
-    async fn call(&self, ctx: &RequestContext, op: &'static OperationSpec, input: Value) -> Result<Value, AwsError> {
+    async fn call(
+        &self,
+        ctx: &RequestContext,
+        op: &'static OperationSpec,
+        input: Value,
+    ) -> Result<Value, AwsError> {
         let Some(operation) = Operation::from_name(op.name) else {
-            return Err(AwsError::new("UnknownOperationException", format!("Unknown operation {}", op.name), 400));
+            return Err(AwsError::new(
+                "UnknownOperationException",
+                format!("Unknown operation {}", op.name),
+                400,
+            ));
         };
-        handlers::call(&self.lex, ctx, operation, input).await.map_err(|e| e.to_aws())
+        handlers::call(&self.lex, ctx, operation, input)
+            .await
+            .map_err(|e| e.to_aws())
     }
 }
 

@@ -31,7 +31,9 @@ pub struct SentenceEmbedder {
 
 impl std::fmt::Debug for SentenceEmbedder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SentenceEmbedder").field("dim", &self.dim).finish_non_exhaustive()
+        f.debug_struct("SentenceEmbedder")
+            .field("dim", &self.dim)
+            .finish_non_exhaustive()
     }
 }
 
@@ -39,19 +41,36 @@ impl SentenceEmbedder {
     /// Load `config.json`, `tokenizer.json` and `model.safetensors` from `dir` (a model cache
     /// directory such as the one [`crate::require`] returns for `minilm-l6-v2`).
     pub fn load(dir: &Path) -> Result<Self, TextError> {
-        let read = |name: &str| std::fs::read(dir.join(name)).map_err(|e| TextError::Load(format!("{}: {e}", dir.join(name).display())));
-        let config: Config = serde_json::from_slice(&read("config.json")?).map_err(|e| TextError::Load(format!("config.json: {e}")))?;
-        let mut tokenizer = Tokenizer::from_bytes(read("tokenizer.json")?).map_err(|e| TextError::Load(format!("tokenizer.json: {e}")))?;
+        let read = |name: &str| {
+            std::fs::read(dir.join(name))
+                .map_err(|e| TextError::Load(format!("{}: {e}", dir.join(name).display())))
+        };
+        let config: Config = serde_json::from_slice(&read("config.json")?)
+            .map_err(|e| TextError::Load(format!("config.json: {e}")))?;
+        let mut tokenizer = Tokenizer::from_bytes(read("tokenizer.json")?)
+            .map_err(|e| TextError::Load(format!("tokenizer.json: {e}")))?;
         // The packaged tokenizer pads every input to 128 tokens; pad a batch to its longest
         // input instead, and truncate at the model's sequence length.
-        tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..Default::default() }));
+        tokenizer.with_padding(Some(PaddingParams {
+            strategy: PaddingStrategy::BatchLongest,
+            ..Default::default()
+        }));
         tokenizer
-            .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
+            .with_truncation(Some(TruncationParams {
+                max_length: MAX_TOKENS,
+                ..Default::default()
+            }))
             .map_err(|e| TextError::Load(format!("tokenizer truncation: {e}")))?;
         let weights = read("model.safetensors")?;
-        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &Device::Cpu).map_err(|e| TextError::Load(format!("model.safetensors: {e}")))?;
-        let model = BertModel::load(vb, &config).map_err(|e| TextError::Load(format!("model.safetensors: {e}")))?;
-        Ok(SentenceEmbedder { model, tokenizer, dim: config.hidden_size })
+        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &Device::Cpu)
+            .map_err(|e| TextError::Load(format!("model.safetensors: {e}")))?;
+        let model = BertModel::load(vb, &config)
+            .map_err(|e| TextError::Load(format!("model.safetensors: {e}")))?;
+        Ok(SentenceEmbedder {
+            model,
+            tokenizer,
+            dim: config.hidden_size,
+        })
     }
 
     /// Length of every vector.
@@ -81,7 +100,10 @@ impl SentenceEmbedder {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let enc = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| TextError::Compute(format!("tokenize: {e}")))?;
+        let enc = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| TextError::Compute(format!("tokenize: {e}")))?;
         let rows = enc.len();
         let cols = enc.first().map_or(0, |e| e.get_ids().len());
         let mut ids = Vec::with_capacity(rows * cols);
@@ -94,11 +116,26 @@ impl SentenceEmbedder {
         let ids = Tensor::from_vec(ids, (rows, cols), &Device::Cpu).map_err(compute)?;
         let mask = Tensor::from_vec(mask, (rows, cols), &Device::Cpu).map_err(compute)?;
         let types = ids.zeros_like().map_err(compute)?;
-        let hidden = self.model.forward(&ids, &types, Some(&mask)).map_err(compute)?; // (rows, cols, dim)
-        // Mean over the real tokens, then L2 norm.
-        let m = mask.to_dtype(DType::F32).map_err(compute)?.unsqueeze(2).map_err(compute)?;
-        let summed = hidden.broadcast_mul(&m).map_err(compute)?.sum(1).map_err(compute)?;
-        let counts = m.sum(1).map_err(compute)?.clamp(1e-9f32, f32::MAX).map_err(compute)?;
+        let hidden = self
+            .model
+            .forward(&ids, &types, Some(&mask))
+            .map_err(compute)?; // (rows, cols, dim)
+                                // Mean over the real tokens, then L2 norm.
+        let m = mask
+            .to_dtype(DType::F32)
+            .map_err(compute)?
+            .unsqueeze(2)
+            .map_err(compute)?;
+        let summed = hidden
+            .broadcast_mul(&m)
+            .map_err(compute)?
+            .sum(1)
+            .map_err(compute)?;
+        let counts = m
+            .sum(1)
+            .map_err(compute)?
+            .clamp(1e-9f32, f32::MAX)
+            .map_err(compute)?;
         let mean = summed.broadcast_div(&counts).map_err(compute)?;
         let rows: Vec<Vec<f32>> = mean.to_vec2().map_err(compute)?;
         Ok(rows.into_iter().map(normalized).collect())

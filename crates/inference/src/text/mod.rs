@@ -54,8 +54,13 @@ pub struct TextEngineOptions {
 
 impl Default for TextEngineOptions {
     fn default() -> Self {
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        TextEngineOptions { threads: cores.min(4), max_batch: 32 }
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1);
+        TextEngineOptions {
+            threads: cores.min(4),
+            max_batch: 32,
+        }
     }
 }
 
@@ -63,7 +68,11 @@ impl TextEngineOptions {
     /// Defaults, with `threads` taken from `HEARTH_TEXT_THREADS` when it is a positive number.
     pub fn from_env() -> Self {
         let mut o = TextEngineOptions::default();
-        if let Some(n) = std::env::var("HEARTH_TEXT_THREADS").ok().and_then(|v| v.trim().parse::<usize>().ok()).filter(|n| *n > 0) {
+        if let Some(n) = std::env::var("HEARTH_TEXT_THREADS")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|n| *n > 0)
+        {
             o.threads = n;
         }
         o
@@ -86,7 +95,9 @@ pub struct TextEngine {
 
 impl std::fmt::Debug for TextEngine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TextEngine").field("dim", &self.dim.get()).finish()
+        f.debug_struct("TextEngine")
+            .field("dim", &self.dim.get())
+            .finish()
     }
 }
 
@@ -109,8 +120,12 @@ impl TextEngine {
     /// when the model is not installed, so a later call after `hearth models fetch` succeeds.
     pub fn shared(models_dir: &Path, opts: TextEngineOptions) -> Result<TextEngine, TextError> {
         static ENGINES: OnceLock<Mutex<HashMap<PathBuf, TextEngine>>> = OnceLock::new();
-        let dir = crate::require(models_dir, MODEL_NAME).map_err(|e| TextError::Load(e.to_string()))?;
-        let mut map = ENGINES.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner());
+        let dir =
+            crate::require(models_dir, MODEL_NAME).map_err(|e| TextError::Load(e.to_string()))?;
+        let mut map = ENGINES
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if let Some(e) = map.get(&dir) {
             return Ok(e.clone());
         }
@@ -125,13 +140,18 @@ impl TextEngine {
             return Ok(Vec::new());
         }
         let (reply, rx) = tokio::sync::oneshot::channel();
-        self.tx.send(Request { texts, reply }).map_err(|_| TextError::Stopped)?;
+        self.tx
+            .send(Request { texts, reply })
+            .map_err(|_| TextError::Stopped)?;
         rx.await.map_err(|_| TextError::Stopped)?
     }
 
     /// One embedding.
     pub async fn embed_one(&self, text: &str) -> Result<Vec<f32>, TextError> {
-        self.embed(vec![text.to_owned()]).await?.pop().ok_or(TextError::Stopped)
+        self.embed(vec![text.to_owned()])
+            .await?
+            .pop()
+            .ok_or(TextError::Stopped)
     }
 
     /// [`TextEngine::embed`] for synchronous callers (benchmarks, CLI tools); must not be
@@ -141,7 +161,9 @@ impl TextEngine {
             return Ok(Vec::new());
         }
         let (reply, rx) = tokio::sync::oneshot::channel();
-        self.tx.send(Request { texts, reply }).map_err(|_| TextError::Stopped)?;
+        self.tx
+            .send(Request { texts, reply })
+            .map_err(|_| TextError::Stopped)?;
         rx.blocking_recv().map_err(|_| TextError::Stopped)?
     }
 
@@ -151,7 +173,12 @@ impl TextEngine {
     }
 }
 
-fn engine_thread(dir: PathBuf, opts: TextEngineOptions, rx: mpsc::Receiver<Request>, dim: Arc<OnceLock<usize>>) {
+fn engine_thread(
+    dir: PathBuf,
+    opts: TextEngineOptions,
+    rx: mpsc::Receiver<Request>,
+    dim: Arc<OnceLock<usize>>,
+) {
     let started = Instant::now();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.threads.max(1))
@@ -186,7 +213,10 @@ fn engine_thread(dir: PathBuf, opts: TextEngineOptions, rx: mpsc::Receiver<Reque
                 Err(_) => break,
             }
         }
-        let texts: Vec<&str> = batch.iter().flat_map(|r| r.texts.iter().map(String::as_str)).collect();
+        let texts: Vec<&str> = batch
+            .iter()
+            .flat_map(|r| r.texts.iter().map(String::as_str))
+            .collect();
         let result = pool.install(|| model.embed(&texts));
         match result {
             Ok(mut vectors) => {

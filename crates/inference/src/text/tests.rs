@@ -22,14 +22,23 @@ fn embeddings_are_unit_vectors_and_semantic() {
     let Some(dir) = model_dir() else { return };
     let m = SentenceEmbedder::load(&dir).unwrap();
     assert_eq!(m.dim(), 384);
-    let v = m.embed(&["I want to open a new credit card", "Help me get a new credit card", "What is the weather in Paris"]).unwrap();
+    let v = m
+        .embed(&[
+            "I want to open a new credit card",
+            "Help me get a new credit card",
+            "What is the weather in Paris",
+        ])
+        .unwrap();
     for x in &v {
         let n: f32 = x.iter().map(|a| a * a).sum::<f32>().sqrt();
         assert!((n - 1.0).abs() < 1e-4, "norm {n}");
     }
     let close = dot(&v[0], &v[1]);
     let far = dot(&v[0], &v[2]);
-    assert!(close > 0.6 && far < 0.3 && close > far + 0.3, "close {close} far {far}");
+    assert!(
+        close > 0.6 && far < 0.3 && close > far + 0.3,
+        "close {close} far {far}"
+    );
 }
 
 #[test]
@@ -40,9 +49,14 @@ fn batching_and_padding_do_not_change_vectors() {
     let long = "I think someone stole my card and made fraudulent charges on my account last night";
     let alone = m.embed(&[short]).unwrap().remove(0);
     let batched = m.embed(&[long, short]).unwrap();
-    assert!(dot(&alone, &batched[1]) > 0.99999, "padding changed the vector");
+    assert!(
+        dot(&alone, &batched[1]) > 0.99999,
+        "padding changed the vector"
+    );
     // More than one chunk, results in input order.
-    let many: Vec<String> = (0..70).map(|i| format!("{} number {i}", if i % 2 == 0 { short } else { long })).collect();
+    let many: Vec<String> = (0..70)
+        .map(|i| format!("{} number {i}", if i % 2 == 0 { short } else { long }))
+        .collect();
     let refs: Vec<&str> = many.iter().map(String::as_str).collect();
     let all = m.embed(&refs).unwrap();
     let one = m.embed(&[refs[41]]).unwrap().remove(0);
@@ -52,10 +66,32 @@ fn batching_and_padding_do_not_change_vectors() {
 #[test]
 fn engine_thread_batches_concurrent_requests() {
     let Some(dir) = model_dir() else { return };
-    let engine = TextEngine::start(dir, TextEngineOptions { threads: 1, max_batch: 8 }).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    let texts = ["block my card", "open an account", "unknown charge on my statement", "what time is it"];
-    let solo: Vec<Vec<f32>> = texts.iter().map(|t| engine.embed_blocking(vec![t.to_string()]).unwrap().remove(0)).collect();
+    let engine = TextEngine::start(
+        dir,
+        TextEngineOptions {
+            threads: 1,
+            max_batch: 8,
+        },
+    )
+    .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let texts = [
+        "block my card",
+        "open an account",
+        "unknown charge on my statement",
+        "what time is it",
+    ];
+    let solo: Vec<Vec<f32>> = texts
+        .iter()
+        .map(|t| {
+            engine
+                .embed_blocking(vec![t.to_string()])
+                .unwrap()
+                .remove(0)
+        })
+        .collect();
     let together = rt.block_on(async {
         let futs: Vec<_> = texts.iter().map(|t| engine.embed_one(t)).collect();
         let mut out = Vec::new();
@@ -74,7 +110,13 @@ fn engine_thread_batches_concurrent_requests() {
 fn missing_model_is_a_load_error() {
     let tmp = tempfile::tempdir().unwrap();
     let err = TextEngine::shared(tmp.path(), TextEngineOptions::default()).unwrap_err();
-    assert!(matches!(err, TextError::Load(ref m) if m.contains("hearth models fetch")), "{err}");
+    assert!(
+        matches!(err, TextError::Load(ref m) if m.contains("hearth models fetch")),
+        "{err}"
+    );
     let engine = TextEngine::start(tmp.path().to_path_buf(), TextEngineOptions::default()).unwrap();
-    assert!(matches!(engine.embed_blocking(vec!["x".into()]), Err(TextError::Load(_))));
+    assert!(matches!(
+        engine.embed_blocking(vec!["x".into()]),
+        Err(TextError::Load(_))
+    ));
 }

@@ -7,22 +7,45 @@ use hearth_protocol::RequestContext;
 use hearth_runtime::Scope;
 use serde_json::Value;
 
-pub(crate) async fn recognize_text(lex: &Lex, ctx: &RequestContext, req: api::RecognizeTextRequest) -> Result<Value> {
+pub(crate) async fn recognize_text(
+    lex: &Lex,
+    ctx: &RequestContext,
+    req: api::RecognizeTextRequest,
+) -> Result<Value> {
     let scope = Scope::new(ctx.account.clone(), ctx.region.clone());
-    let target = lex.target(&scope, &req.bot_id, &req.bot_alias_id, &req.locale_id).await?;
+    let target = lex
+        .target(&scope, &req.bot_id, &req.bot_alias_id, &req.locale_id)
+        .await?;
     let now = lex.runtime().clock.now().unix_timestamp();
-    let state_in = req.session_state.map(|s| convert::state_in(s, now)).transpose()?;
+    let state_in = req
+        .session_state
+        .map(|s| convert::state_in(s, now))
+        .transpose()?;
     let attrs = req.request_attributes.unwrap_or_default();
-    let ex = lex.recognize_text(&scope, &target, &req.session_id, &req.text, state_in, attrs, &ctx.request_id).await?;
+    let ex = lex
+        .recognize_text(
+            &scope,
+            &target,
+            &req.session_id,
+            &req.text,
+            state_in,
+            attrs,
+            &ctx.request_id,
+        )
+        .await?;
     let mut out = output(&api::RecognizeTextResponse {
         messages: Some(convert::messages_out(&ex.messages)),
         session_id: Some(ex.session_id.clone()),
-        request_attributes: (!ex.request_attributes.is_empty()).then(|| ex.request_attributes.clone()),
+        request_attributes: (!ex.request_attributes.is_empty())
+            .then(|| ex.request_attributes.clone()),
         ..Default::default()
     })?;
     if let Value::Object(o) = &mut out {
         o.insert("sessionState".into(), convert::state_out(&ex.state, now));
-        o.insert("interpretations".into(), convert::interpretations_out(&ex.interpretations));
+        o.insert(
+            "interpretations".into(),
+            convert::interpretations_out(&ex.interpretations),
+        );
     }
     Ok(out)
 }

@@ -226,11 +226,18 @@ impl SessionState {
         for c in &mut self.active_contexts {
             c.turns_left -= 1;
         }
-        self.active_contexts.retain(|c| c.turns_left >= 0 && c.expires_at > now);
+        self.active_contexts
+            .retain(|c| c.turns_left >= 0 && c.expires_at > now);
     }
 
     fn vars(&self) -> (BTreeMap<String, Option<SlotFill>>, BTreeMap<String, String>) {
-        (self.intent.as_ref().map(|i| i.slots.clone()).unwrap_or_default(), self.attributes.clone())
+        (
+            self.intent
+                .as_ref()
+                .map(|i| i.slots.clone())
+                .unwrap_or_default(),
+            self.attributes.clone(),
+        )
     }
 }
 
@@ -246,10 +253,26 @@ fn turn(st: &mut SessionState, t: &Turn) -> Reply {
     let tokens = tokenize(t.utterance);
     let active: Vec<String> = st.active_contexts.iter().map(|c| c.name.clone()).collect();
     let now = Now { today: t.today };
-    let input = Input { utterance: t.utterance, tokens: &tokens, vector: t.vector, now, active_contexts: &active, scoring: t.scoring };
+    let input = Input {
+        utterance: t.utterance,
+        tokens: &tokens,
+        vector: t.vector,
+        now,
+        active_contexts: &active,
+        scoring: t.scoring,
+    };
     let ranked = nlu::rank(t.model, &input);
-    let mut cx = Cx { t, tokens: &tokens, now, ranked: &ranked };
-    let current = st.intent.as_ref().filter(|i| i.state == Some(IntentState::InProgress)).and_then(|i| t.model.intent_index(&i.name));
+    let mut cx = Cx {
+        t,
+        tokens: &tokens,
+        now,
+        ranked: &ranked,
+    };
+    let current = st
+        .intent
+        .as_ref()
+        .filter(|i| i.state == Some(IntentState::InProgress))
+        .and_then(|i| t.model.intent_index(&i.name));
     if let (Some(idx), Some(action)) = (current, st.dialog_action.clone()) {
         match action.kind {
             ActionType::ElicitSlot => {
@@ -269,12 +292,19 @@ fn turn(st: &mut SessionState, t: &Turn) -> Reply {
 /// The messages a session sends when a client sets its state (PutSession): the prompt of the
 /// slot or confirmation it now waits for, or, for `Delegate`, the next step Lex would take.
 pub fn put_session_messages(st: &mut SessionState, model: &BotModel) -> Vec<OutMessage> {
-    let Some(action) = st.dialog_action.clone() else { return Vec::new() };
-    let Some(idx) = st.intent.as_ref().and_then(|i| model.intent_index(&i.name)) else { return Vec::new() };
+    let Some(action) = st.dialog_action.clone() else {
+        return Vec::new();
+    };
+    let Some(idx) = st.intent.as_ref().and_then(|i| model.intent_index(&i.name)) else {
+        return Vec::new();
+    };
     let intent = &model.intents[idx];
     ensure_slots(st, intent);
     let (slots, attributes) = st.vars();
-    let vars = Vars { slots: &slots, attributes: &attributes };
+    let vars = Vars {
+        slots: &slots,
+        attributes: &attributes,
+    };
     match action.kind {
         ActionType::ElicitSlot => action
             .slot_to_elicit
@@ -283,7 +313,11 @@ pub fn put_session_messages(st: &mut SessionState, model: &BotModel) -> Vec<OutM
             .and_then(|s| s.prompt.as_ref())
             .map(|p| messages::prompt(p, &vars))
             .unwrap_or_default(),
-        ActionType::ConfirmIntent => intent.confirmation.as_ref().map(|c| messages::prompt(&c.prompt_specification, &vars)).unwrap_or_default(),
+        ActionType::ConfirmIntent => intent
+            .confirmation
+            .as_ref()
+            .map(|c| messages::prompt(&c.prompt_specification, &vars))
+            .unwrap_or_default(),
         ActionType::Delegate => {
             if let Some(i) = st.intent.as_mut() {
                 i.state = Some(IntentState::InProgress);
@@ -319,17 +353,23 @@ impl Cx<'_> {
 
     /// A candidate strong enough to leave the current intent for.
     fn switch_target(&self, current: usize) -> Option<&Candidate> {
-        self.ranked.first().filter(|c| c.intent != current && (c.exact || c.score >= SWITCH_MIN.max(self.t.threshold)))
+        self.ranked.first().filter(|c| {
+            c.intent != current && (c.exact || c.score >= SWITCH_MIN.max(self.t.threshold))
+        })
     }
 
     fn continue_slot(&mut self, st: &mut SessionState, idx: usize, slot_name: &str) -> Reply {
         let model = self.model();
         let intent = &model.intents[idx];
-        let Some(slot) = intent.slot(slot_name) else { return self.start(st) };
+        let Some(slot) = intent.slot(slot_name) else {
+            return self.start(st);
+        };
         let answer = nlu::slot_answer(model, slot, self.t.utterance, self.tokens, self.now);
         // An unlisted value accepted by an OriginalValue type is weak evidence next to a clear
         // request for another intent.
-        let weak = answer.as_ref().is_some_and(|(f, _, _)| f.resolved.is_empty() && matches!(slot.kind, super::model::SlotKind::Custom(_)));
+        let weak = answer.as_ref().is_some_and(|(f, _, _)| {
+            f.resolved.is_empty() && matches!(slot.kind, super::model::SlotKind::Custom(_))
+        });
         if answer.is_none() || weak {
             if let Some(c) = self.switch_target(idx).cloned() {
                 let from = intent.name.clone();
@@ -344,10 +384,28 @@ impl Cx<'_> {
                 ensure_slots(st, intent);
                 let mut taken = vec![false; self.tokens.len()];
                 taken[a..b].iter_mut().for_each(|x| *x = true);
-                let filled: Vec<&str> = st.intent.as_ref().map(|i| i.slots.iter().filter(|(_, v)| v.is_some()).map(|(k, _)| k.as_str()).collect()).unwrap_or_default();
+                let filled: Vec<&str> = st
+                    .intent
+                    .as_ref()
+                    .map(|i| {
+                        i.slots
+                            .iter()
+                            .filter(|(_, v)| v.is_some())
+                            .map(|(k, _)| k.as_str())
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 let mut skip: Vec<&str> = filled;
                 skip.push(slot_name);
-                let extra = nlu::extract_slots(model, intent, self.t.utterance, self.tokens, self.now, &skip, &mut taken);
+                let extra = nlu::extract_slots(
+                    model,
+                    intent,
+                    self.t.utterance,
+                    self.tokens,
+                    self.now,
+                    &skip,
+                    &mut taken,
+                );
                 if let Some(i) = st.intent.as_mut() {
                     i.slots.insert(slot_name.to_string(), Some(fill));
                     for (k, v) in extra {
@@ -355,19 +413,39 @@ impl Cx<'_> {
                     }
                 }
                 st.retries = 0;
-                if let Some(resp) = slot.capture.as_ref().and_then(|c| c.capture_response.as_ref()) {
+                if let Some(resp) = slot
+                    .capture
+                    .as_ref()
+                    .and_then(|c| c.capture_response.as_ref())
+                {
                     let (slots, attributes) = st.vars();
-                    out.extend(messages::response(resp, &Vars { slots: &slots, attributes: &attributes }));
+                    out.extend(messages::response(
+                        resp,
+                        &Vars {
+                            slots: &slots,
+                            attributes: &attributes,
+                        },
+                    ));
                 }
                 next_step(st, model, idx, &mut out);
             }
             None => {
                 st.retries += 1;
-                let max = slot.prompt.as_ref().map_or(0, |p| p.max_retries.max(0) as u32);
+                let max = slot
+                    .prompt
+                    .as_ref()
+                    .map_or(0, |p| p.max_retries.max(0) as u32);
                 let (slots, attributes) = st.vars();
-                let vars = Vars { slots: &slots, attributes: &attributes };
+                let vars = Vars {
+                    slots: &slots,
+                    attributes: &attributes,
+                };
                 if st.retries > max {
-                    if let Some(resp) = slot.capture.as_ref().and_then(|c| c.failure_response.as_ref()) {
+                    if let Some(resp) = slot
+                        .capture
+                        .as_ref()
+                        .and_then(|c| c.failure_response.as_ref())
+                    {
                         out.extend(messages::response(resp, &vars));
                     }
                     fail(st);
@@ -382,11 +460,16 @@ impl Cx<'_> {
     fn confirm(&mut self, st: &mut SessionState, idx: usize) -> Reply {
         let model = self.model();
         let intent = &model.intents[idx];
-        let Some(setting) = intent.confirmation.as_ref() else { return self.start(st) };
+        let Some(setting) = intent.confirmation.as_ref() else {
+            return self.start(st);
+        };
         let answer = confirmation(self.tokens);
         let mut out = Vec::new();
         let (slots, attributes) = st.vars();
-        let vars = Vars { slots: &slots, attributes: &attributes };
+        let vars = Vars {
+            slots: &slots,
+            attributes: &attributes,
+        };
         match answer {
             Some("Yes") => {
                 if let Some(i) = st.intent.as_mut() {
@@ -432,25 +515,50 @@ impl Cx<'_> {
     fn start(&mut self, st: &mut SessionState) -> Reply {
         let model = self.model();
         let threshold = self.t.threshold;
-        let Some(top) = self.ranked.first().filter(|c| c.exact || c.score >= threshold).cloned() else {
+        let Some(top) = self
+            .ranked
+            .first()
+            .filter(|c| c.exact || c.score >= threshold)
+            .cloned()
+        else {
             return self.fallback(st);
         };
         if let Some(d) = self.t.disambiguation {
             let close: Vec<&Candidate> = self
                 .ranked
                 .iter()
-                .take_while(|c| !top.exact && c.score >= threshold && top.score - c.score < self.t.disambiguation_margin)
+                .take_while(|c| {
+                    !top.exact
+                        && c.score >= threshold
+                        && top.score - c.score < self.t.disambiguation_margin
+                })
                 .take(d.max_intents.clamp(2, 5))
                 .collect();
             if close.len() >= 2 {
-                let names: Vec<String> = close.iter().map(|c| model.intents[c.intent].display_name.clone().unwrap_or_else(|| model.intents[c.intent].name.clone())).collect();
+                let names: Vec<String> = close
+                    .iter()
+                    .map(|c| {
+                        model.intents[c.intent]
+                            .display_name
+                            .clone()
+                            .unwrap_or_else(|| model.intents[c.intent].name.clone())
+                    })
+                    .collect();
                 let list = match names.split_last() {
-                    Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+                    Some((last, rest)) if !rest.is_empty() => {
+                        format!("{} or {last}", rest.join(", "))
+                    }
                     _ => names.join(""),
                 };
-                let lead = d.message.clone().unwrap_or_else(|| "I'm not sure which of these you meant.".to_string());
+                let lead = d
+                    .message
+                    .clone()
+                    .unwrap_or_else(|| "I'm not sure which of these you meant.".to_string());
                 st.intent = None;
-                st.dialog_action = Some(DialogAction { kind: ActionType::ElicitIntent, slot_to_elicit: None });
+                st.dialog_action = Some(DialogAction {
+                    kind: ActionType::ElicitIntent,
+                    slot_to_elicit: None,
+                });
                 st.retries = 0;
                 let msgs = vec![OutMessage::text(format!("{lead} {list}?"))];
                 return self.reply(st, None, msgs, false);
@@ -462,16 +570,35 @@ impl Cx<'_> {
     fn start_intent(&mut self, st: &mut SessionState, c: &Candidate) -> Reply {
         let model = self.model();
         let intent = &model.intents[c.intent];
-        let mut slots: BTreeMap<String, Option<SlotFill>> = intent.slots.iter().map(|s| (s.name.clone(), None)).collect();
+        let mut slots: BTreeMap<String, Option<SlotFill>> = intent
+            .slots
+            .iter()
+            .map(|s| (s.name.clone(), None))
+            .collect();
         for (k, v) in &c.slots {
             slots.insert(k.clone(), Some(v.clone()));
         }
-        st.intent = Some(IntentStatus { name: intent.name.clone(), slots, state: Some(IntentState::InProgress), confirmation: Some(Confirmation::None) });
+        st.intent = Some(IntentStatus {
+            name: intent.name.clone(),
+            slots,
+            state: Some(IntentState::InProgress),
+            confirmation: Some(Confirmation::None),
+        });
         st.retries = 0;
         let mut out = Vec::new();
-        if let Some(r) = intent.initial_response.as_ref().and_then(|i| i.initial_response.as_ref()) {
+        if let Some(r) = intent
+            .initial_response
+            .as_ref()
+            .and_then(|i| i.initial_response.as_ref())
+        {
             let (slots, attributes) = st.vars();
-            out.extend(messages::response(r, &Vars { slots: &slots, attributes: &attributes }));
+            out.extend(messages::response(
+                r,
+                &Vars {
+                    slots: &slots,
+                    attributes: &attributes,
+                },
+            ));
         }
         next_step(st, model, c.intent, &mut out);
         self.reply(st, Some(c.intent), out, false)
@@ -482,23 +609,49 @@ impl Cx<'_> {
         st.retries = 0;
         let Some(fb) = model.fallback() else {
             st.intent = None;
-            st.dialog_action = Some(DialogAction { kind: ActionType::ElicitIntent, slot_to_elicit: None });
+            st.dialog_action = Some(DialogAction {
+                kind: ActionType::ElicitIntent,
+                slot_to_elicit: None,
+            });
             return self.reply(st, None, Vec::new(), true);
         };
-        st.intent = Some(IntentStatus { name: model.intents[fb].name.clone(), slots: BTreeMap::new(), state: Some(IntentState::InProgress), confirmation: Some(Confirmation::None) });
+        st.intent = Some(IntentStatus {
+            name: model.intents[fb].name.clone(),
+            slots: BTreeMap::new(),
+            state: Some(IntentState::InProgress),
+            confirmation: Some(Confirmation::None),
+        });
         let mut out = Vec::new();
         fulfil(st, model, fb, &mut out);
         self.reply(st, Some(fb), out, true)
     }
 
     /// Build the reply: the chosen intent first, then the other candidates, then fallback.
-    fn reply(&self, st: &SessionState, chosen: Option<usize>, messages: Vec<OutMessage>, missed: bool) -> Reply {
+    fn reply(
+        &self,
+        st: &SessionState,
+        chosen: Option<usize>,
+        messages: Vec<OutMessage>,
+        missed: bool,
+    ) -> Reply {
         let model = self.model();
         let mut interpretations = Vec::new();
-        let score_of = |i: usize| self.ranked.iter().find(|c| c.intent == i).map(|c| round_score(c.score));
+        let score_of = |i: usize| {
+            self.ranked
+                .iter()
+                .find(|c| c.intent == i)
+                .map(|c| round_score(c.score))
+        };
         if let (Some(i), Some(status)) = (chosen, st.intent.as_ref()) {
-            let score = if model.intents[i].is_fallback() { None } else { score_of(i) };
-            interpretations.push(Interpretation { intent: status.clone(), score });
+            let score = if model.intents[i].is_fallback() {
+                None
+            } else {
+                score_of(i)
+            };
+            interpretations.push(Interpretation {
+                intent: status.clone(),
+                score,
+            });
         }
         for c in self.ranked.iter() {
             if interpretations.len() >= 4 {
@@ -508,19 +661,44 @@ impl Cx<'_> {
                 continue;
             }
             let intent = &model.intents[c.intent];
-            let mut slots: BTreeMap<String, Option<SlotFill>> = intent.slots.iter().map(|s| (s.name.clone(), None)).collect();
+            let mut slots: BTreeMap<String, Option<SlotFill>> = intent
+                .slots
+                .iter()
+                .map(|s| (s.name.clone(), None))
+                .collect();
             for (k, v) in &c.slots {
                 slots.insert(k.clone(), Some(v.clone()));
             }
-            interpretations.push(Interpretation { intent: IntentStatus { name: intent.name.clone(), slots, state: None, confirmation: None }, score: Some(round_score(c.score)) });
+            interpretations.push(Interpretation {
+                intent: IntentStatus {
+                    name: intent.name.clone(),
+                    slots,
+                    state: None,
+                    confirmation: None,
+                },
+                score: Some(round_score(c.score)),
+            });
         }
         if let Some(fb) = model.fallback().filter(|fb| Some(*fb) != chosen) {
-            interpretations.push(Interpretation { intent: IntentStatus { name: model.intents[fb].name.clone(), slots: BTreeMap::new(), state: None, confirmation: None }, score: None });
+            interpretations.push(Interpretation {
+                intent: IntentStatus {
+                    name: model.intents[fb].name.clone(),
+                    slots: BTreeMap::new(),
+                    state: None,
+                    confirmation: None,
+                },
+                score: None,
+            });
         }
         Reply {
             messages,
             interpretations,
-            outcome: Outcome { intent: chosen.map(|i| model.intents[i].name.clone()), missed, switched_from: None, state: st.intent.as_ref().and_then(|i| i.state) },
+            outcome: Outcome {
+                intent: chosen.map(|i| model.intents[i].name.clone()),
+                missed,
+                switched_from: None,
+                state: st.intent.as_ref().and_then(|i| i.state),
+            },
         }
     }
 }
@@ -529,7 +707,10 @@ fn fail(st: &mut SessionState) {
     if let Some(i) = st.intent.as_mut() {
         i.state = Some(IntentState::Failed);
     }
-    st.dialog_action = Some(DialogAction { kind: ActionType::Close, slot_to_elicit: None });
+    st.dialog_action = Some(DialogAction {
+        kind: ActionType::Close,
+        slot_to_elicit: None,
+    });
     st.retries = 0;
 }
 
@@ -538,37 +719,76 @@ fn next_step(st: &mut SessionState, model: &BotModel, idx: usize, out: &mut Vec<
     let intent = &model.intents[idx];
     ensure_slots(st, intent);
     for slot in intent.slots.iter().filter(|s| s.required) {
-        let filled = st.intent.as_ref().and_then(|i| i.slots.get(&slot.name)).is_some_and(|v| v.is_some());
+        let filled = st
+            .intent
+            .as_ref()
+            .and_then(|i| i.slots.get(&slot.name))
+            .is_some_and(|v| v.is_some());
         if filled {
             continue;
         }
         // Default values: `#attribute` reads a session attribute, anything else is literal.
-        let default = slot.defaults.iter().find_map(|d| match d.strip_prefix('#') {
-            Some(attr) => st.attributes.get(attr).cloned(),
-            None => Some(d.clone()),
-        });
+        let default = slot
+            .defaults
+            .iter()
+            .find_map(|d| match d.strip_prefix('#') {
+                Some(attr) => st.attributes.get(attr).cloned(),
+                None => Some(d.clone()),
+            });
         if let Some(v) = default {
             if let Some(i) = st.intent.as_mut() {
-                i.slots.insert(slot.name.clone(), Some(SlotFill { original: v.clone(), interpreted: v.clone(), resolved: vec![v] }));
+                i.slots.insert(
+                    slot.name.clone(),
+                    Some(SlotFill {
+                        original: v.clone(),
+                        interpreted: v.clone(),
+                        resolved: vec![v],
+                    }),
+                );
             }
             continue;
         }
-        st.dialog_action = Some(DialogAction { kind: ActionType::ElicitSlot, slot_to_elicit: Some(slot.name.clone()) });
+        st.dialog_action = Some(DialogAction {
+            kind: ActionType::ElicitSlot,
+            slot_to_elicit: Some(slot.name.clone()),
+        });
         if let Some(i) = st.intent.as_mut() {
             i.state = Some(IntentState::InProgress);
         }
         if let Some(p) = &slot.prompt {
             let (slots, attributes) = st.vars();
-            out.extend(messages::prompt(p, &Vars { slots: &slots, attributes: &attributes }));
+            out.extend(messages::prompt(
+                p,
+                &Vars {
+                    slots: &slots,
+                    attributes: &attributes,
+                },
+            ));
         }
         return;
     }
-    if let Some(c) = intent.confirmation.as_ref().filter(|c| c.active != Some(false)) {
-        let pending = st.intent.as_ref().is_some_and(|i| matches!(i.confirmation, None | Some(Confirmation::None)));
+    if let Some(c) = intent
+        .confirmation
+        .as_ref()
+        .filter(|c| c.active != Some(false))
+    {
+        let pending = st
+            .intent
+            .as_ref()
+            .is_some_and(|i| matches!(i.confirmation, None | Some(Confirmation::None)));
         if pending {
-            st.dialog_action = Some(DialogAction { kind: ActionType::ConfirmIntent, slot_to_elicit: None });
+            st.dialog_action = Some(DialogAction {
+                kind: ActionType::ConfirmIntent,
+                slot_to_elicit: None,
+            });
             let (slots, attributes) = st.vars();
-            out.extend(messages::prompt(&c.prompt_specification, &Vars { slots: &slots, attributes: &attributes }));
+            out.extend(messages::prompt(
+                &c.prompt_specification,
+                &Vars {
+                    slots: &slots,
+                    attributes: &attributes,
+                },
+            ));
             return;
         }
     }
@@ -580,12 +800,24 @@ fn fulfil(st: &mut SessionState, model: &BotModel, idx: usize, out: &mut Vec<Out
     let intent = &model.intents[idx];
     let hook = intent.fulfillment_hook();
     if let Some(i) = st.intent.as_mut() {
-        i.state = Some(if hook { IntentState::ReadyForFulfillment } else { IntentState::Fulfilled });
+        i.state = Some(if hook {
+            IntentState::ReadyForFulfillment
+        } else {
+            IntentState::Fulfilled
+        });
     }
     let (slots, attributes) = st.vars();
-    let vars = Vars { slots: &slots, attributes: &attributes };
+    let vars = Vars {
+        slots: &slots,
+        attributes: &attributes,
+    };
     if !hook {
-        if let Some(r) = intent.fulfillment.as_ref().and_then(|f| f.post_fulfillment_status_specification.as_ref()).and_then(|p| p.success_response.as_ref()) {
+        if let Some(r) = intent
+            .fulfillment
+            .as_ref()
+            .and_then(|f| f.post_fulfillment_status_specification.as_ref())
+            .and_then(|p| p.success_response.as_ref())
+        {
             out.extend(messages::response(r, &vars));
         }
     }
@@ -594,7 +826,10 @@ fn fulfil(st: &mut SessionState, model: &BotModel, idx: usize, out: &mut Vec<Out
             out.extend(messages::response(r, &vars));
         }
     }
-    st.dialog_action = Some(DialogAction { kind: ActionType::Close, slot_to_elicit: None });
+    st.dialog_action = Some(DialogAction {
+        kind: ActionType::Close,
+        slot_to_elicit: None,
+    });
     st.retries = 0;
     for oc in &intent.output_contexts {
         st.active_contexts.retain(|c| c.name != oc.name);

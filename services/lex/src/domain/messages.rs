@@ -30,7 +30,11 @@ pub struct OutMessage {
 impl OutMessage {
     /// A plain text message.
     pub fn text(s: impl Into<String>) -> OutMessage {
-        OutMessage { content_type: "PlainText".into(), content: Some(s.into()), card: None }
+        OutMessage {
+            content_type: "PlainText".into(),
+            content: Some(s.into()),
+            card: None,
+        }
     }
 }
 
@@ -63,7 +67,10 @@ pub fn substitute(text: &str, vars: &Vars) -> String {
             Some(end) => {
                 let name = &tail[inner_start..inner_start + end];
                 let value = if open == "{" {
-                    vars.slots.get(name).and_then(|v| v.as_ref()).map(|f| f.interpreted.clone())
+                    vars.slots
+                        .get(name)
+                        .and_then(|v| v.as_ref())
+                        .map(|f| f.interpreted.clone())
                 } else {
                     vars.attributes.get(name).cloned()
                 };
@@ -88,10 +95,18 @@ fn render_one(m: &api::Message, vars: &Vars) -> Option<OutMessage> {
         return Some(OutMessage::text(substitute(&p.value, vars)));
     }
     if let Some(s) = &m.ssml_message {
-        return Some(OutMessage { content_type: "SSML".into(), content: Some(substitute(&s.value, vars)), card: None });
+        return Some(OutMessage {
+            content_type: "SSML".into(),
+            content: Some(substitute(&s.value, vars)),
+            card: None,
+        });
     }
     if let Some(c) = &m.custom_payload {
-        return Some(OutMessage { content_type: "CustomPayload".into(), content: Some(substitute(&c.value, vars)), card: None });
+        return Some(OutMessage {
+            content_type: "CustomPayload".into(),
+            content: Some(substitute(&c.value, vars)),
+            card: None,
+        });
     }
     if let Some(c) = &m.image_response_card {
         return Some(OutMessage {
@@ -101,7 +116,12 @@ fn render_one(m: &api::Message, vars: &Vars) -> Option<OutMessage> {
                 title: substitute(&c.title, vars),
                 subtitle: c.subtitle.as_ref().map(|s| substitute(s, vars)),
                 image_url: c.image_url.clone(),
-                buttons: c.buttons.iter().flatten().map(|b| (substitute(&b.text, vars), b.value.clone())).collect(),
+                buttons: c
+                    .buttons
+                    .iter()
+                    .flatten()
+                    .map(|b| (substitute(&b.text, vars), b.value.clone()))
+                    .collect(),
             }),
         });
     }
@@ -109,7 +129,11 @@ fn render_one(m: &api::Message, vars: &Vars) -> Option<OutMessage> {
 }
 
 /// The messages of a list of message groups.
-pub fn render(groups: &[api::MessageGroup], strategy: Option<&str>, vars: &Vars) -> Vec<OutMessage> {
+pub fn render(
+    groups: &[api::MessageGroup],
+    strategy: Option<&str>,
+    vars: &Vars,
+) -> Vec<OutMessage> {
     groups
         .iter()
         .filter_map(|g| {
@@ -131,7 +155,11 @@ pub fn render(groups: &[api::MessageGroup], strategy: Option<&str>, vars: &Vars)
 
 /// The messages of a prompt.
 pub fn prompt(p: &api::PromptSpecification, vars: &Vars) -> Vec<OutMessage> {
-    render(&p.message_groups, p.message_selection_strategy.as_deref(), vars)
+    render(
+        &p.message_groups,
+        p.message_selection_strategy.as_deref(),
+        vars,
+    )
 }
 
 /// The messages of a response.
@@ -146,12 +174,28 @@ mod tests {
     #[test]
     fn references_are_replaced_when_known() {
         let mut slots = BTreeMap::new();
-        slots.insert("Amount".to_string(), Some(SlotFill { original: "two hundred".into(), interpreted: "200".into(), resolved: vec!["200".into()] }));
+        slots.insert(
+            "Amount".to_string(),
+            Some(SlotFill {
+                original: "two hundred".into(),
+                interpreted: "200".into(),
+                resolved: vec!["200".into()],
+            }),
+        );
         slots.insert("Date".to_string(), None);
         let mut attributes = BTreeMap::new();
         attributes.insert("balance".to_string(), "$200.00".to_string());
-        let vars = Vars { slots: &slots, attributes: &attributes };
-        assert_eq!(substitute("Pay {Amount} on {Date}? Balance ((balance)) [balance] [x] (ok)", &vars), "Pay 200 on {Date}? Balance $200.00 $200.00 [x] (ok)");
+        let vars = Vars {
+            slots: &slots,
+            attributes: &attributes,
+        };
+        assert_eq!(
+            substitute(
+                "Pay {Amount} on {Date}? Balance ((balance)) [balance] [x] (ok)",
+                &vars
+            ),
+            "Pay 200 on {Date}? Balance $200.00 $200.00 [x] (ok)"
+        );
         assert_eq!(substitute("unclosed {Amount", &vars), "unclosed {Amount");
     }
 }

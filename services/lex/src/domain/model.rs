@@ -131,7 +131,9 @@ impl IntentModel {
     }
     /// Whether fulfillment goes through a (Lambda) code hook.
     pub fn fulfillment_hook(&self) -> bool {
-        self.fulfillment.as_ref().is_some_and(|f| f.enabled && f.active != Some(false))
+        self.fulfillment
+            .as_ref()
+            .is_some_and(|f| f.enabled && f.active != Some(false))
     }
 }
 
@@ -149,29 +151,34 @@ impl Matrix {
     }
     /// Number of rows.
     pub fn rows(&self) -> usize {
-        if self.dim == 0 {
-            0
-        } else {
-            self.data.len() / self.dim
-        }
+        self.data.len().checked_div(self.dim).unwrap_or(0)
     }
 }
 
 impl Serialize for Matrix {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let bytes: Vec<u8> = self.data.iter().flat_map(|f| f.to_le_bytes()).collect();
-        (self.dim, base64::engine::general_purpose::STANDARD.encode(bytes)).serialize(s)
+        (
+            self.dim,
+            base64::engine::general_purpose::STANDARD.encode(bytes),
+        )
+            .serialize(s)
     }
 }
 
 impl<'de> Deserialize<'de> for Matrix {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let (dim, b64): (usize, String) = Deserialize::deserialize(d)?;
-        let bytes = base64::engine::general_purpose::STANDARD.decode(b64).map_err(serde::de::Error::custom)?;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map_err(serde::de::Error::custom)?;
         if bytes.len() % 4 != 0 || (dim > 0 && (bytes.len() / 4) % dim != 0) {
             return Err(serde::de::Error::custom("matrix size"));
         }
-        let data = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+        let data = bytes
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
         Ok(Matrix { dim, data })
     }
 }
@@ -215,11 +222,39 @@ pub struct Compiled {
 /// Built-in intents Hearth knows sample utterances for.
 pub fn builtin_intent_utterances(signature: &str) -> Option<&'static [&'static str]> {
     Some(match signature {
-        "AMAZON.CancelIntent" => &["cancel", "never mind", "forget it", "cancel that", "stop this request", "i changed my mind"],
+        "AMAZON.CancelIntent" => &[
+            "cancel",
+            "never mind",
+            "forget it",
+            "cancel that",
+            "stop this request",
+            "i changed my mind",
+        ],
         "AMAZON.StopIntent" => &["stop", "quit", "exit", "that's all", "i'm done", "goodbye"],
-        "AMAZON.HelpIntent" => &["help", "what can you do", "i need help", "how does this work", "what can i say", "can you help me"],
-        "AMAZON.RepeatIntent" => &["repeat", "say that again", "can you repeat that", "what did you say", "pardon", "come again"],
-        "AMAZON.StartOverIntent" => &["start over", "restart", "start again", "let's start from the beginning", "begin again", "reset"],
+        "AMAZON.HelpIntent" => &[
+            "help",
+            "what can you do",
+            "i need help",
+            "how does this work",
+            "what can i say",
+            "can you help me",
+        ],
+        "AMAZON.RepeatIntent" => &[
+            "repeat",
+            "say that again",
+            "can you repeat that",
+            "what did you say",
+            "pardon",
+            "come again",
+        ],
+        "AMAZON.StartOverIntent" => &[
+            "start over",
+            "restart",
+            "start again",
+            "let's start from the beginning",
+            "begin again",
+            "reset",
+        ],
         FALLBACK_SIGNATURE => &[],
         _ => return None,
     })
@@ -232,7 +267,11 @@ fn required(slot: &SlotDef) -> bool {
 /// Validate a locale and prepare its texts. Errors are Lex-style build failure reasons.
 pub fn compile(def: &LocaleDef) -> Result<Compiled, Vec<String>> {
     let mut failures = Vec::new();
-    if !def.intents.iter().any(|i| i.signature.as_deref() != Some(FALLBACK_SIGNATURE)) {
+    if !def
+        .intents
+        .iter()
+        .any(|i| i.signature.as_deref() != Some(FALLBACK_SIGNATURE))
+    {
         failures.push("Failed to build the bot locale: it must contain at least one intent other than AMAZON.FallbackIntent.".to_string());
     }
     // Slot types.
@@ -241,16 +280,28 @@ pub fn compile(def: &LocaleDef) -> Result<Compiled, Vec<String>> {
     for t in &def.slot_types {
         let alnum = t.parent.as_deref() == Some("AMAZON.AlphaNumeric");
         if t.values.is_empty() && !alnum {
-            failures.push(format!("Slot type '{}' must have at least one slot type value.", t.name));
+            failures.push(format!(
+                "Slot type '{}' must have at least one slot type value.",
+                t.name
+            ));
         }
         if let Some(r) = &t.regex {
             if regex::Regex::new(r).is_err() {
-                failures.push(format!("Slot type '{}' has a regular expression that is not valid: '{r}'.", t.name));
+                failures.push(format!(
+                    "Slot type '{}' has a regular expression that is not valid: '{r}'.",
+                    t.name
+                ));
             }
         }
         type_index.insert(t.id.as_str(), types.len());
         let strategy = Strategy::parse(t.strategy.as_deref().unwrap_or("OriginalValue"));
-        types.push(CustomType::new(&t.name, t.values.clone(), strategy, t.regex.clone(), alnum));
+        types.push(CustomType::new(
+            &t.name,
+            t.values.clone(),
+            strategy,
+            t.regex.clone(),
+            alnum,
+        ));
     }
     // Intents.
     let mut intents = Vec::new();
@@ -258,8 +309,13 @@ pub fn compile(def: &LocaleDef) -> Result<Compiled, Vec<String>> {
     let mut owners = Vec::new();
     let mut seen_utterances: HashMap<String, String> = HashMap::new();
     for (idx, intent) in def.intents.iter().enumerate() {
-        let by_id: HashMap<&str, &SlotDef> = intent.slots.iter().map(|s| (s.id.as_str(), s)).collect();
-        let mut ordered: Vec<&SlotDef> = intent.slot_order.iter().filter_map(|id| by_id.get(id.as_str()).copied()).collect();
+        let by_id: HashMap<&str, &SlotDef> =
+            intent.slots.iter().map(|s| (s.id.as_str(), s)).collect();
+        let mut ordered: Vec<&SlotDef> = intent
+            .slot_order
+            .iter()
+            .filter_map(|id| by_id.get(id.as_str()).copied())
+            .collect();
         for s in &intent.slots {
             if !ordered.iter().any(|o| o.id == s.id) {
                 ordered.push(s);
@@ -289,9 +345,15 @@ pub fn compile(def: &LocaleDef) -> Result<Compiled, Vec<String>> {
                 Err(TemplateError::BadSlotName(n)) => failures.push(format!("Intent '{}' has a sample utterance '{u}' with an invalid slot reference '{{{n}}}'.", intent.name)),
             }
         }
-        let builtin_utterances = intent.signature.as_deref().and_then(builtin_intent_utterances);
+        let builtin_utterances = intent
+            .signature
+            .as_deref()
+            .and_then(builtin_intent_utterances);
         if parsed.is_empty() && builtin_utterances.is_none() {
-            failures.push(format!("Intent '{}' must have at least one sample utterance.", intent.name));
+            failures.push(format!(
+                "Intent '{}' must have at least one sample utterance.",
+                intent.name
+            ));
         }
         // Slots.
         let mut slots = Vec::new();
@@ -307,16 +369,27 @@ pub fn compile(def: &LocaleDef) -> Result<Compiled, Vec<String>> {
                 },
             };
             if required(s) && s.elicitation.prompt_specification.is_none() {
-                failures.push(format!("Slot '{}' in intent '{}' is required but has no prompt.", s.name, intent.name));
+                failures.push(format!(
+                    "Slot '{}' in intent '{}' is required but has no prompt.",
+                    s.name, intent.name
+                ));
             }
             let mut slot_templates = Vec::new();
             for u in s.elicitation.sample_utterances.iter().flatten() {
                 match templates::parse(&u.utterance) {
                     Ok(t) => slot_templates.push(t),
-                    Err(_) => failures.push(format!("Slot '{}' in intent '{}' has a sample utterance '{}' that is not valid.", s.name, intent.name, u.utterance)),
+                    Err(_) => failures.push(format!(
+                        "Slot '{}' in intent '{}' has a sample utterance '{}' that is not valid.",
+                        s.name, intent.name, u.utterance
+                    )),
                 }
             }
-            let mut cues: Vec<String> = parsed.iter().flat_map(|t| t.left_words()).filter(|(slot, _)| *slot == s.name).map(|(_, w)| w.to_string()).collect();
+            let mut cues: Vec<String> = parsed
+                .iter()
+                .flat_map(|t| t.left_words())
+                .filter(|(slot, _)| *slot == s.name)
+                .map(|(_, w)| w.to_string())
+                .collect();
             cues.sort();
             cues.dedup();
             slots.push(SlotModel {
@@ -327,7 +400,12 @@ pub fn compile(def: &LocaleDef) -> Result<Compiled, Vec<String>> {
                 prompt: s.elicitation.prompt_specification.clone(),
                 capture: s.elicitation.slot_capture_setting.clone(),
                 templates: slot_templates,
-                defaults: s.elicitation.default_value_specification.iter().flat_map(|d| d.default_value_list.iter().map(|v| v.default_value.clone())).collect(),
+                defaults: s
+                    .elicitation
+                    .default_value_specification
+                    .iter()
+                    .flat_map(|d| d.default_value_list.iter().map(|v| v.default_value.clone()))
+                    .collect(),
                 obfuscate: s.obfuscate,
                 cues,
             });
@@ -348,7 +426,10 @@ pub fn compile(def: &LocaleDef) -> Result<Compiled, Vec<String>> {
             for u in builtin_utterances.unwrap_or(&[]) {
                 texts.push((*u).to_string());
                 owners.push(idx as u32);
-                parsed.push(templates::parse(u).unwrap_or(Template { text: (*u).to_string(), parts: vec![Part::Word((*u).to_string())] }));
+                parsed.push(templates::parse(u).unwrap_or(Template {
+                    text: (*u).to_string(),
+                    parts: vec![Part::Word((*u).to_string())],
+                }));
             }
         }
         intents.push(IntentModel {
@@ -391,7 +472,11 @@ impl Compiled {
     /// The finished model, given one unit vector per text (in order).
     pub fn finish(mut self, vectors: Vec<Vec<f32>>) -> Result<BotModel, String> {
         if vectors.len() != self.texts.len() {
-            return Err(format!("expected {} embeddings, got {}", self.texts.len(), vectors.len()));
+            return Err(format!(
+                "expected {} embeddings, got {}",
+                self.texts.len(),
+                vectors.len()
+            ));
         }
         let dim = vectors.first().map_or(0, Vec::len);
         if vectors.iter().any(|v| v.len() != dim) {
@@ -409,9 +494,18 @@ impl Compiled {
         self.model.centroids = sums
             .into_iter()
             .zip(counts)
-            .map(|(s, c)| if c == 0 { Vec::new() } else { hearth_inference::text::normalized(s) })
+            .map(|(s, c)| {
+                if c == 0 {
+                    Vec::new()
+                } else {
+                    hearth_inference::text::normalized(s)
+                }
+            })
             .collect();
-        self.model.vectors = Matrix { dim, data: vectors.into_iter().flatten().collect() };
+        self.model.vectors = Matrix {
+            dim,
+            data: vectors.into_iter().flatten().collect(),
+        };
         self.model.owners = self.owners;
         Ok(self.model)
     }
@@ -424,7 +518,11 @@ impl Compiled {
 
 /// Number of sample utterances per intent name (for DescribeBotLocale and logs).
 pub fn utterance_counts(model: &BotModel) -> BTreeMap<String, usize> {
-    model.intents.iter().map(|i| (i.name.clone(), i.templates.len())).collect()
+    model
+        .intents
+        .iter()
+        .map(|i| (i.name.clone(), i.templates.len()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -435,7 +533,10 @@ pub(crate) mod tests {
         api::PromptSpecification {
             max_retries: 2,
             message_groups: vec![api::MessageGroup {
-                message: api::Message { plain_text_message: Some(api::PlainTextMessage { value: text.into() }), ..Default::default() },
+                message: api::Message {
+                    plain_text_message: Some(api::PlainTextMessage { value: text.into() }),
+                    ..Default::default()
+                },
                 variations: None,
             }],
             ..Default::default()
@@ -447,7 +548,11 @@ pub(crate) mod tests {
             id: id.into(),
             name: name.into(),
             slot_type_id: ty.into(),
-            elicitation: api::SlotValueElicitationSetting { slot_constraint: "Required".into(), prompt_specification: Some(prompt(prompt_text)), ..Default::default() },
+            elicitation: api::SlotValueElicitationSetting {
+                slot_constraint: "Required".into(),
+                prompt_specification: Some(prompt(prompt_text)),
+                ..Default::default()
+            },
             obfuscate: false,
         }
     }
@@ -462,27 +567,51 @@ pub(crate) mod tests {
                 id: "ACCTTYPE01".into(),
                 name: "AccountType".into(),
                 values: vec![
-                    TypeValue { value: "Checking".into(), synonyms: vec!["current".into()] },
-                    TypeValue { value: "Savings".into(), synonyms: vec!["ISA".into(), "deposit account".into()] },
+                    TypeValue {
+                        value: "Checking".into(),
+                        synonyms: vec!["current".into()],
+                    },
+                    TypeValue {
+                        value: "Savings".into(),
+                        synonyms: vec!["ISA".into(), "deposit account".into()],
+                    },
                 ],
                 strategy: Some("TopResolution".into()),
                 regex: None,
                 parent: None,
             }],
             intents: vec![
-                IntentDef { id: "FALLBCKINT".into(), name: "FallbackIntent".into(), signature: Some(FALLBACK_SIGNATURE.into()), ..Default::default() },
+                IntentDef {
+                    id: "FALLBCKINT".into(),
+                    name: "FallbackIntent".into(),
+                    signature: Some(FALLBACK_SIGNATURE.into()),
+                    ..Default::default()
+                },
                 IntentDef {
                     id: "OPENACCT01".into(),
                     name: "OpenAccount".into(),
-                    sample_utterances: vec!["Open a new account".into(), "I want to open a {AccountType} account".into(), "Help with opening an account".into()],
+                    sample_utterances: vec![
+                        "Open a new account".into(),
+                        "I want to open a {AccountType} account".into(),
+                        "Help with opening an account".into(),
+                    ],
                     slot_order: vec!["SLOTACCT01".into()],
-                    slots: vec![slot("SLOTACCT01", "AccountType", "ACCTTYPE01", "Which type of account?")],
+                    slots: vec![slot(
+                        "SLOTACCT01",
+                        "AccountType",
+                        "ACCTTYPE01",
+                        "Which type of account?",
+                    )],
                     ..Default::default()
                 },
                 IntentDef {
                     id: "FRAUD00001".into(),
                     name: "ReportFraud".into(),
-                    sample_utterances: vec!["Unknown charge on my account".into(), "I think someone stole my card".into(), "Fraudulent charges on my account".into()],
+                    sample_utterances: vec![
+                        "Unknown charge on my account".into(),
+                        "I think someone stole my card".into(),
+                        "Fraudulent charges on my account".into(),
+                    ],
                     ..Default::default()
                 },
             ],
@@ -493,8 +622,20 @@ pub(crate) mod tests {
     fn compile_lists_texts_and_finish_builds_centroids() {
         let c = compile(&bank()).unwrap();
         assert_eq!(c.texts.len(), 6);
-        assert!(c.texts.contains(&"i want to open a Checking account".to_string()));
-        let vectors: Vec<Vec<f32>> = c.owners.iter().map(|o| if *o == 1 { vec![1.0, 0.0] } else { vec![0.0, 1.0] }).collect();
+        assert!(c
+            .texts
+            .contains(&"i want to open a Checking account".to_string()));
+        let vectors: Vec<Vec<f32>> = c
+            .owners
+            .iter()
+            .map(|o| {
+                if *o == 1 {
+                    vec![1.0, 0.0]
+                } else {
+                    vec![0.0, 1.0]
+                }
+            })
+            .collect();
         let m = c.finish(vectors).unwrap();
         assert_eq!(m.centroids[1], vec![1.0, 0.0]);
         assert!(m.centroids[0].is_empty(), "fallback has no utterances");
@@ -508,14 +649,28 @@ pub(crate) mod tests {
     #[test]
     fn build_failures_name_the_problem() {
         let mut def = bank();
-        def.intents[1].sample_utterances.push("open {Nope} now".into());
-        def.intents[2].sample_utterances.push("open a new account".into());
+        def.intents[1]
+            .sample_utterances
+            .push("open {Nope} now".into());
+        def.intents[2]
+            .sample_utterances
+            .push("open a new account".into());
         def.intents[1].slots[0].slot_type_id = "MISSING123".into();
         let errs = compile(&def).unwrap_err();
-        assert!(errs.iter().any(|e| e.contains("refers to the slot 'Nope'")), "{errs:?}");
+        assert!(
+            errs.iter().any(|e| e.contains("refers to the slot 'Nope'")),
+            "{errs:?}"
+        );
         assert!(errs.iter().any(|e| e.contains("duplicate")), "{errs:?}");
-        assert!(errs.iter().any(|e| e.contains("'MISSING123', which does not exist")), "{errs:?}");
-        let only_fallback = LocaleDef { intents: vec![bank().intents.remove(0)], ..bank() };
+        assert!(
+            errs.iter()
+                .any(|e| e.contains("'MISSING123', which does not exist")),
+            "{errs:?}"
+        );
+        let only_fallback = LocaleDef {
+            intents: vec![bank().intents.remove(0)],
+            ..bank()
+        };
         assert!(compile(&only_fallback).unwrap_err()[0].contains("at least one intent"));
     }
 }

@@ -49,7 +49,9 @@ pub struct Scoring {
 
 impl Default for Scoring {
     fn default() -> Self {
-        Scoring { centroid_weight: 0.5 }
+        Scoring {
+            centroid_weight: 0.5,
+        }
     }
 }
 
@@ -67,23 +69,44 @@ pub struct Input<'a> {
 
 fn fill_from_match(m: &Match, strategy: Strategy) -> SlotFill {
     let interpreted = match strategy {
-        Strategy::TopResolution => m.resolved.first().cloned().unwrap_or_else(|| m.original.clone()),
+        Strategy::TopResolution => m
+            .resolved
+            .first()
+            .cloned()
+            .unwrap_or_else(|| m.original.clone()),
         _ => m.original.clone(),
     };
-    SlotFill { original: m.original.clone(), interpreted, resolved: m.resolved.clone() }
+    SlotFill {
+        original: m.original.clone(),
+        interpreted,
+        resolved: m.resolved.clone(),
+    }
 }
 
 fn fill_from_builtin(f: builtin::Found) -> SlotFill {
-    SlotFill { original: f.original, interpreted: f.resolved.clone(), resolved: vec![f.resolved] }
+    SlotFill {
+        original: f.original,
+        interpreted: f.resolved.clone(),
+        resolved: vec![f.resolved],
+    }
 }
 
 /// The value tokens `from..to` give for `slot`, if they are one.
-pub fn span_value(model: &BotModel, slot: &SlotModel, utterance: &str, tokens: &[Token], from: usize, to: usize, now: Now) -> Option<SlotFill> {
+pub fn span_value(
+    model: &BotModel,
+    slot: &SlotModel,
+    utterance: &str,
+    tokens: &[Token],
+    from: usize,
+    to: usize,
+    now: Now,
+) -> Option<SlotFill> {
     match slot.kind {
         SlotKind::Builtin(b) => {
             let f = builtin::parse_answer(b, utterance, &tokens[from..to], now)?;
             // The whole span must be the value (fillers belong to the template).
-            (f.start == 0 && f.end == to - from || b == Builtin::FreeFormInput).then(|| fill_from_builtin(f))
+            (f.start == 0 && f.end == to - from || b == Builtin::FreeFormInput)
+                .then(|| fill_from_builtin(f))
         }
         SlotKind::Custom(i) => {
             let t = model.slot_types.get(i)?;
@@ -94,7 +117,13 @@ pub fn span_value(model: &BotModel, slot: &SlotModel, utterance: &str, tokens: &
 }
 
 /// Match the utterance against an intent's templates: the slots of the first that matches.
-pub fn template_match(model: &BotModel, intent: &IntentModel, utterance: &str, tokens: &[Token], now: Now) -> Option<BTreeMap<String, SlotFill>> {
+pub fn template_match(
+    model: &BotModel,
+    intent: &IntentModel,
+    utterance: &str,
+    tokens: &[Token],
+    now: Now,
+) -> Option<BTreeMap<String, SlotFill>> {
     for t in &intent.templates {
         let mut cache: HashMap<(String, usize, usize), Option<SlotFill>> = HashMap::new();
         let mut accept = |slot: &str, a: usize, b: usize| -> bool {
@@ -102,7 +131,9 @@ pub fn template_match(model: &BotModel, intent: &IntentModel, utterance: &str, t
             if let Some(v) = cache.get(&key) {
                 return v.is_some();
             }
-            let v = intent.slot(slot).and_then(|s| span_value(model, s, utterance, tokens, a, b, now));
+            let v = intent
+                .slot(slot)
+                .and_then(|s| span_value(model, s, utterance, tokens, a, b, now));
             let ok = v.is_some();
             cache.insert(key, v);
             ok
@@ -122,7 +153,15 @@ pub fn template_match(model: &BotModel, intent: &IntentModel, utterance: &str, t
 
 /// Slot values an intent can take from an utterance that matched none of its templates.
 /// `skip` names slots not to fill; `taken` marks tokens already used.
-pub fn extract_slots(model: &BotModel, intent: &IntentModel, utterance: &str, tokens: &[Token], now: Now, skip: &[&str], taken: &mut [bool]) -> BTreeMap<String, SlotFill> {
+pub fn extract_slots(
+    model: &BotModel,
+    intent: &IntentModel,
+    utterance: &str,
+    tokens: &[Token],
+    now: Now,
+    skip: &[&str],
+    taken: &mut [bool],
+) -> BTreeMap<String, SlotFill> {
     struct Cand {
         slot: usize,
         start: usize,
@@ -136,25 +175,47 @@ pub fn extract_slots(model: &BotModel, intent: &IntentModel, utterance: &str, to
         if skip.contains(&slot.name.as_str()) {
             continue;
         }
-        let cue = |start: usize| start > 0 && slot.cues.iter().any(|c| *c == tokens[start - 1].norm);
+        let cue =
+            |start: usize| start > 0 && slot.cues.iter().any(|c| *c == tokens[start - 1].norm);
         match slot.kind {
             SlotKind::Builtin(b) => {
-                let found = builtin_cache.entry(b).or_insert_with(|| builtin::find(b, utterance, tokens, now));
+                let found = builtin_cache
+                    .entry(b)
+                    .or_insert_with(|| builtin::find(b, utterance, tokens, now));
                 for f in found.iter() {
                     let score = 0.9 + if cue(f.start) { 0.2 } else { 0.0 };
-                    cands.push(Cand { slot: si, start: f.start, end: f.end, score, fill: fill_from_builtin(f.clone()) });
+                    cands.push(Cand {
+                        slot: si,
+                        start: f.start,
+                        end: f.end,
+                        score,
+                        fill: fill_from_builtin(f.clone()),
+                    });
                 }
             }
             SlotKind::Custom(i) => {
-                let Some(t) = model.slot_types.get(i) else { continue };
+                let Some(t) = model.slot_types.get(i) else {
+                    continue;
+                };
                 for m in t.find(utterance, tokens) {
                     let score = m.score + if cue(m.start) { 0.2 } else { 0.0 };
-                    cands.push(Cand { slot: si, start: m.start, end: m.end, score, fill: fill_from_match(&m, t.strategy) });
+                    cands.push(Cand {
+                        slot: si,
+                        start: m.start,
+                        end: m.end,
+                        score,
+                        fill: fill_from_match(&m, t.strategy),
+                    });
                 }
             }
         }
     }
-    cands.sort_by(|a, b| b.score.partial_cmp(&a.score).unwrap_or(std::cmp::Ordering::Equal).then(a.start.cmp(&b.start)));
+    cands.sort_by(|a, b| {
+        b.score
+            .partial_cmp(&a.score)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.start.cmp(&b.start))
+    });
     let mut out = BTreeMap::new();
     let mut assigned = vec![false; intent.slots.len()];
     for c in cands {
@@ -170,7 +231,13 @@ pub fn extract_slots(model: &BotModel, intent: &IntentModel, utterance: &str, to
 
 /// An answer to `slot`'s prompt: its own sample utterances first ("it's {AccountType}"), then
 /// the type's reading of the whole answer.
-pub fn slot_answer(model: &BotModel, slot: &SlotModel, utterance: &str, tokens: &[Token], now: Now) -> Option<(SlotFill, usize, usize)> {
+pub fn slot_answer(
+    model: &BotModel,
+    slot: &SlotModel,
+    utterance: &str,
+    tokens: &[Token],
+    now: Now,
+) -> Option<(SlotFill, usize, usize)> {
     for t in &slot.templates {
         let mut found = None;
         let matched = t.matches(tokens, &mut |name, a, b| {
@@ -198,14 +265,19 @@ pub fn slot_answer(model: &BotModel, slot: &SlotModel, utterance: &str, tokens: 
         }),
         SlotKind::Custom(i) => {
             let t = model.slot_types.get(i)?;
-            t.parse_answer(utterance, tokens).map(|m| (fill_from_match(&m, t.strategy), m.start, m.end))
+            t.parse_answer(utterance, tokens)
+                .map(|m| (fill_from_match(&m, t.strategy), m.start, m.end))
         }
     }
 }
 
 /// Whether an intent may be chosen given the session's active contexts.
 pub fn eligible(intent: &IntentModel, active: &[String]) -> bool {
-    !intent.is_fallback() && intent.input_contexts.iter().all(|c| active.iter().any(|a| a == c))
+    !intent.is_fallback()
+        && intent
+            .input_contexts
+            .iter()
+            .all(|c| active.iter().any(|a| a == c))
 }
 
 /// Every eligible intent with its score, best first, with the slot values each would take.
@@ -227,8 +299,14 @@ pub fn rank(model: &BotModel, input: &Input) -> Vec<Candidate> {
         if !eligible(intent, input.active_contexts) {
             continue;
         }
-        if let Some(slots) = template_match(model, intent, input.utterance, input.tokens, input.now) {
-            out.push(Candidate { intent: i, score: 1.0, exact: true, slots });
+        if let Some(slots) = template_match(model, intent, input.utterance, input.tokens, input.now)
+        {
+            out.push(Candidate {
+                intent: i,
+                score: 1.0,
+                exact: true,
+                slots,
+            });
             continue;
         }
         let centroid = &model.centroids[i];
@@ -236,16 +314,38 @@ pub fn rank(model: &BotModel, input: &Input) -> Vec<Candidate> {
             continue;
         }
         let cos = dot(centroid, input.vector);
-        let nn = if nearest[i] == f32::MIN { cos } else { nearest[i] };
+        let nn = if nearest[i] == f32::MIN {
+            cos
+        } else {
+            nearest[i]
+        };
         let score = (w * cos + (1.0 - w) * nn).clamp(0.0, 1.0);
-        out.push(Candidate { intent: i, score, exact: false, slots: BTreeMap::new() });
+        out.push(Candidate {
+            intent: i,
+            score,
+            exact: false,
+            slots: BTreeMap::new(),
+        });
     }
-    out.sort_by(|a, b| b.score.partial_cmp(&a.score).unwrap_or(std::cmp::Ordering::Equal).then(a.intent.cmp(&b.intent)));
+    out.sort_by(|a, b| {
+        b.score
+            .partial_cmp(&a.score)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.intent.cmp(&b.intent))
+    });
     // Slot values for the likely intents (not the whole list: extraction costs more than scoring).
     for c in out.iter_mut().take(5).filter(|c| !c.exact) {
         let intent = &model.intents[c.intent];
         let mut taken = vec![false; input.tokens.len()];
-        c.slots = extract_slots(model, intent, input.utterance, input.tokens, input.now, &[], &mut taken);
+        c.slots = extract_slots(
+            model,
+            intent,
+            input.utterance,
+            input.tokens,
+            input.now,
+            &[],
+            &mut taken,
+        );
     }
     out
 }
@@ -262,15 +362,22 @@ mod tests {
     use crate::domain::text::tokenize;
     use time::macros::date;
 
-    const NOW: Now = Now { today: date!(2024 - 03 - 13) };
+    const NOW: Now = Now {
+        today: date!(2024 - 03 - 13),
+    };
 
     /// A model whose "embeddings" are bag-of-words over a tiny vocabulary, so ranking can be
     /// tested without the real model.
     fn toy() -> (BotModel, impl Fn(&str) -> Vec<f32>) {
-        let vocab = ["open", "account", "new", "card", "stole", "charge", "fraud", "unknown"];
+        let vocab = [
+            "open", "account", "new", "card", "stole", "charge", "fraud", "unknown",
+        ];
         let embed = move |s: &str| {
             let norm = crate::domain::text::normalize(s);
-            let v: Vec<f32> = vocab.iter().map(|w| norm.split(' ').filter(|x| x.starts_with(w)).count() as f32).collect();
+            let v: Vec<f32> = vocab
+                .iter()
+                .map(|w| norm.split(' ').filter(|x| x.starts_with(w)).count() as f32)
+                .collect();
             hearth_inference::text::normalized(v)
         };
         let c = compile(&bank()).unwrap();
@@ -279,7 +386,14 @@ mod tests {
     }
 
     fn input<'a>(u: &'a str, tokens: &'a [Token], v: &'a [f32]) -> Input<'a> {
-        Input { utterance: u, tokens, vector: v, now: NOW, active_contexts: &[], scoring: Scoring::default() }
+        Input {
+            utterance: u,
+            tokens,
+            vector: v,
+            now: NOW,
+            active_contexts: &[],
+            scoring: Scoring::default(),
+        }
     }
 
     #[test]
@@ -293,7 +407,10 @@ mod tests {
         assert!(r[0].exact);
         assert_eq!(r[0].score, 1.0);
         let f = &r[0].slots["AccountType"];
-        assert_eq!((f.original.as_str(), f.interpreted.as_str()), ("savings", "Savings"));
+        assert_eq!(
+            (f.original.as_str(), f.interpreted.as_str()),
+            ("savings", "Savings")
+        );
     }
 
     #[test]
@@ -308,7 +425,10 @@ mod tests {
         assert_eq!(r[0].slots["AccountType"].resolved, ["Savings"]);
         let u = "somebody stole my card";
         let (t, v) = (tokenize(u), embed(u));
-        assert_eq!(m.intents[rank(&m, &input(u, &t, &v))[0].intent].name, "ReportFraud");
+        assert_eq!(
+            m.intents[rank(&m, &input(u, &t, &v))[0].intent].name,
+            "ReportFraud"
+        );
     }
 
     #[test]
@@ -318,7 +438,10 @@ mod tests {
         let u = "the deposit account please";
         let (f, _, _) = slot_answer(&m, &slot, u, &tokenize(u), NOW).unwrap();
         assert_eq!(f.interpreted, "Savings");
-        assert!(slot_answer(&m, &slot, "a brokerage", &tokenize("a brokerage"), NOW).is_none(), "TopResolution refuses unlisted values");
+        assert!(
+            slot_answer(&m, &slot, "a brokerage", &tokenize("a brokerage"), NOW).is_none(),
+            "TopResolution refuses unlisted values"
+        );
         m.intents[2].input_contexts = vec!["Authenticated".into()];
         assert!(!eligible(&m.intents[2], &[]));
         assert!(eligible(&m.intents[2], &["Authenticated".into()]));

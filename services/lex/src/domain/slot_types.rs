@@ -78,23 +78,43 @@ fn singular(w: &str) -> &str {
 
 impl CustomType {
     /// Build the matcher of a type.
-    pub fn new(name: &str, values: Vec<TypeValue>, strategy: Strategy, regex: Option<String>, alphanumeric: bool) -> CustomType {
+    pub fn new(
+        name: &str,
+        values: Vec<TypeValue>,
+        strategy: Strategy,
+        regex: Option<String>,
+        alphanumeric: bool,
+    ) -> CustomType {
         let mut phrases = Vec::new();
         for (i, v) in values.iter().enumerate() {
             for p in std::iter::once(&v.value).chain(v.synonyms.iter()) {
-                let words: Vec<String> = normalize(p).split(' ').filter(|w| !w.is_empty()).map(str::to_string).collect();
+                let words: Vec<String> = normalize(p)
+                    .split(' ')
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_string)
+                    .collect();
                 if !words.is_empty() {
                     phrases.push((words, i));
                 }
             }
         }
-        CustomType { name: name.to_string(), values, strategy, regex, alphanumeric, phrases, compiled: Default::default() }
+        CustomType {
+            name: name.to_string(),
+            values,
+            strategy,
+            regex,
+            alphanumeric,
+            phrases,
+            compiled: Default::default(),
+        }
     }
 
     /// Whether the regular expression (if any) accepts `value` in full.
     pub fn regex_accepts(&self, value: &str) -> bool {
         let Some(p) = &self.regex else { return true };
-        let compiled = self.compiled.get_or_init(|| regex::Regex::new(&format!("^(?:{p})$")).ok());
+        let compiled = self
+            .compiled
+            .get_or_init(|| regex::Regex::new(&format!("^(?:{p})$")).ok());
         compiled.as_ref().is_some_and(|r| r.is_match(value))
     }
 
@@ -110,7 +130,11 @@ impl CustomType {
         if span.iter().zip(phrase).all(|(a, b)| *a == b) {
             return 1.0;
         }
-        if span.iter().zip(phrase).all(|(a, b)| singular(a) == singular(b)) {
+        if span
+            .iter()
+            .zip(phrase)
+            .all(|(a, b)| singular(a) == singular(b))
+        {
             return 0.97;
         }
         let a = span.join(" ");
@@ -146,7 +170,14 @@ impl CustomType {
                 _ => best = Some((s, vec![*idx])),
             }
         }
-        best.map(|(s, ids)| (s, ids.into_iter().map(|i| self.values[i].value.clone()).collect()))
+        best.map(|(s, ids)| {
+            (
+                s,
+                ids.into_iter()
+                    .map(|i| self.values[i].value.clone())
+                    .collect(),
+            )
+        })
     }
 
     /// Listed values inside a sentence: longest and best matches first, not overlapping.
@@ -161,19 +192,36 @@ impl CustomType {
                     continue;
                 }
                 if let Some((score, resolved)) = self.best_for(span) {
-                    candidates.push(Match { start: i, end: i + len, score, resolved, original: span_text(utterance, tokens, i, i + len) });
+                    candidates.push(Match {
+                        start: i,
+                        end: i + len,
+                        score,
+                        resolved,
+                        original: span_text(utterance, tokens, i, i + len),
+                    });
                 }
             }
         }
         if self.alphanumeric {
             if let Some(v) = alphanumeric(tokens) {
                 if self.regex.is_some() && self.regex_accepts(&v) {
-                    candidates.push(Match { start: 0, end: tokens.len(), score: 0.9, resolved: Vec::new(), original: v });
+                    candidates.push(Match {
+                        start: 0,
+                        end: tokens.len(),
+                        score: 0.9,
+                        resolved: Vec::new(),
+                        original: v,
+                    });
                 }
             }
         }
         // Prefer exactness, then length.
-        candidates.sort_by(|a, b| b.score.partial_cmp(&a.score).unwrap_or(std::cmp::Ordering::Equal).then((b.end - b.start).cmp(&(a.end - a.start))));
+        candidates.sort_by(|a, b| {
+            b.score
+                .partial_cmp(&a.score)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then((b.end - b.start).cmp(&(a.end - a.start)))
+        });
         let mut taken = vec![false; words.len()];
         let mut out = Vec::new();
         for c in candidates {
@@ -195,10 +243,23 @@ impl CustomType {
             if !self.regex_accepts(&v) {
                 return None;
             }
-            let listed = self.best_for(&[v.to_lowercase().as_str()]).map(|(_, r)| r).unwrap_or_default();
-            return Some(Match { start: 0, end: tokens.len(), score: 1.0, resolved: listed, original: v });
+            let listed = self
+                .best_for(&[v.to_lowercase().as_str()])
+                .map(|(_, r)| r)
+                .unwrap_or_default();
+            return Some(Match {
+                start: 0,
+                end: tokens.len(),
+                score: 1.0,
+                resolved: listed,
+                original: v,
+            });
         }
-        if let Some(best) = self.find(utterance, tokens).into_iter().max_by(|a, b| a.score.partial_cmp(&b.score).unwrap_or(std::cmp::Ordering::Equal)) {
+        if let Some(best) = self.find(utterance, tokens).into_iter().max_by(|a, b| {
+            a.score
+                .partial_cmp(&b.score)
+                .unwrap_or(std::cmp::Ordering::Equal)
+        }) {
             return Some(best);
         }
         if self.strategy == Strategy::TopResolution {
@@ -209,13 +270,24 @@ impl CustomType {
         while from < to && is_filler(&tokens[from].norm) {
             from += 1;
         }
-        while to > from && matches!(tokens[to - 1].norm.as_str(), "please" | "thanks" | "thank" | "you" | "one" | "account") {
+        while to > from
+            && matches!(
+                tokens[to - 1].norm.as_str(),
+                "please" | "thanks" | "thank" | "you" | "one" | "account"
+            )
+        {
             to -= 1;
         }
         if from == to {
             return None;
         }
-        Some(Match { start: from, end: to, score: 0.5, resolved: Vec::new(), original: span_text(utterance, tokens, from, to) })
+        Some(Match {
+            start: from,
+            end: to,
+            score: 0.5,
+            resolved: Vec::new(),
+            original: span_text(utterance, tokens, from, to),
+        })
     }
 
     /// Whether `text` (a template capture) is acceptable for the type.
@@ -223,19 +295,43 @@ impl CustomType {
         let tokens = tokenize(text);
         let words: Vec<&str> = tokens.iter().map(|t| t.norm.as_str()).collect();
         if let Some((score, resolved)) = self.best_for(&words) {
-            return Some(Match { start: 0, end: tokens.len(), score, resolved, original: text.to_string() });
+            return Some(Match {
+                start: 0,
+                end: tokens.len(),
+                score,
+                resolved,
+                original: text.to_string(),
+            });
         }
         if self.alphanumeric {
             let v = alphanumeric(&tokens)?;
-            return self.regex_accepts(&v).then(|| Match { start: 0, end: tokens.len(), score: 0.9, resolved: Vec::new(), original: v });
+            return self.regex_accepts(&v).then(|| Match {
+                start: 0,
+                end: tokens.len(),
+                score: 0.9,
+                resolved: Vec::new(),
+                original: v,
+            });
         }
-        (self.strategy != Strategy::TopResolution && !words.is_empty() && words.len() <= 4 && !words.iter().all(|w| is_filler(w)))
-            .then(|| Match { start: 0, end: tokens.len(), score: 0.6, resolved: Vec::new(), original: text.to_string() })
+        (self.strategy != Strategy::TopResolution
+            && !words.is_empty()
+            && words.len() <= 4
+            && !words.iter().all(|w| is_filler(w)))
+        .then(|| Match {
+            start: 0,
+            end: tokens.len(),
+            score: 0.6,
+            resolved: Vec::new(),
+            original: text.to_string(),
+        })
     }
 
     /// A value to put in place of `{Slot}` when a sample utterance is embedded.
     pub fn example(&self) -> &str {
-        self.values.first().map(|v| v.value.as_str()).unwrap_or("something")
+        self.values
+            .first()
+            .map(|v| v.value.as_str())
+            .unwrap_or("something")
     }
 }
 
@@ -247,9 +343,18 @@ mod tests {
         CustomType::new(
             "AccountType",
             vec![
-                TypeValue { value: "Checking".into(), synonyms: vec!["current account".into(), "everyday".into()] },
-                TypeValue { value: "Savings".into(), synonyms: vec!["ISA".into(), "deposit account".into()] },
-                TypeValue { value: "Credit card".into(), synonyms: vec![] },
+                TypeValue {
+                    value: "Checking".into(),
+                    synonyms: vec!["current account".into(), "everyday".into()],
+                },
+                TypeValue {
+                    value: "Savings".into(),
+                    synonyms: vec!["ISA".into(), "deposit account".into()],
+                },
+                TypeValue {
+                    value: "Credit card".into(),
+                    synonyms: vec![],
+                },
             ],
             strategy,
             None,
@@ -277,19 +382,38 @@ mod tests {
     #[test]
     fn answers_follow_the_strategy() {
         let s = "a brokerage one";
-        assert!(account_type(Strategy::TopResolution).parse_answer(s, &tokenize(s)).is_none());
-        let m = account_type(Strategy::OriginalValue).parse_answer(s, &tokenize(s)).unwrap();
+        assert!(account_type(Strategy::TopResolution)
+            .parse_answer(s, &tokenize(s))
+            .is_none());
+        let m = account_type(Strategy::OriginalValue)
+            .parse_answer(s, &tokenize(s))
+            .unwrap();
         assert_eq!(m.original, "brokerage");
         assert!(m.resolved.is_empty());
         let s = "it's for my ISA";
-        assert_eq!(account_type(Strategy::TopResolution).parse_answer(s, &tokenize(s)).unwrap().resolved, ["Savings"]);
+        assert_eq!(
+            account_type(Strategy::TopResolution)
+                .parse_answer(s, &tokenize(s))
+                .unwrap()
+                .resolved,
+            ["Savings"]
+        );
     }
 
     #[test]
     fn alphanumeric_types_with_a_regex() {
-        let t = CustomType::new("Routing", vec![], Strategy::OriginalValue, Some("[0-9]{9}".into()), true);
+        let t = CustomType::new(
+            "Routing",
+            vec![],
+            Strategy::OriginalValue,
+            Some("[0-9]{9}".into()),
+            true,
+        );
         let s = "999-999-999";
-        assert_eq!(t.parse_answer(s, &tokenize(s)).unwrap().original, "999999999");
+        assert_eq!(
+            t.parse_answer(s, &tokenize(s)).unwrap().original,
+            "999999999"
+        );
         let s = "12345";
         assert!(t.parse_answer(s, &tokenize(s)).is_none());
         assert!(t.regex_accepts("123456789"));

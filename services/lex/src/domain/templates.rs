@@ -42,7 +42,11 @@ pub fn parse(text: &str) -> Result<Template, TemplateError> {
                 if name.contains('{') {
                     return Err(TemplateError::Braces);
                 }
-                if name.is_empty() || !name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-') {
+                if name.is_empty()
+                    || !name
+                        .chars()
+                        .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
+                {
                     return Err(TemplateError::BadSlotName(name.to_string()));
                 }
                 parts.push(Part::Slot(name.to_string()));
@@ -55,7 +59,10 @@ pub fn parse(text: &str) -> Result<Template, TemplateError> {
             _ => return Err(TemplateError::Braces),
         }
     }
-    Ok(Template { text: text.to_string(), parts })
+    Ok(Template {
+        text: text.to_string(),
+        parts,
+    })
 }
 
 fn push_words(s: &str, parts: &mut Vec<Part>) {
@@ -101,7 +108,11 @@ impl Template {
     /// Match `tokens` against the template. `accept(slot, from, to)` says whether tokens
     /// `from..to` can be the slot's value. Returns the slot spans of the first full match
     /// (slots take as few words as possible, leftmost first).
-    pub fn matches(&self, tokens: &[Token], accept: &mut dyn FnMut(&str, usize, usize) -> bool) -> Option<Vec<(String, usize, usize)>> {
+    pub fn matches(
+        &self,
+        tokens: &[Token],
+        accept: &mut dyn FnMut(&str, usize, usize) -> bool,
+    ) -> Option<Vec<(String, usize, usize)>> {
         let mut spans = Vec::new();
         let mut budget = 2_000usize;
         if self.walk(0, 0, tokens, accept, &mut spans, &mut budget) {
@@ -111,14 +122,25 @@ impl Template {
         }
     }
 
-    fn walk(&self, p: usize, i: usize, tokens: &[Token], accept: &mut dyn FnMut(&str, usize, usize) -> bool, spans: &mut Vec<(String, usize, usize)>, budget: &mut usize) -> bool {
+    fn walk(
+        &self,
+        p: usize,
+        i: usize,
+        tokens: &[Token],
+        accept: &mut dyn FnMut(&str, usize, usize) -> bool,
+        spans: &mut Vec<(String, usize, usize)>,
+        budget: &mut usize,
+    ) -> bool {
         if *budget == 0 {
             return false;
         }
         *budget -= 1;
         match self.parts.get(p) {
             None => i == tokens.len(),
-            Some(Part::Word(w)) => tokens.get(i).is_some_and(|t| word_eq(&t.norm, w)) && self.walk(p + 1, i + 1, tokens, accept, spans, budget),
+            Some(Part::Word(w)) => {
+                tokens.get(i).is_some_and(|t| word_eq(&t.norm, w))
+                    && self.walk(p + 1, i + 1, tokens, accept, spans, budget)
+            }
             Some(Part::Slot(s)) => {
                 let max = (tokens.len().saturating_sub(i)).min(12);
                 for len in 1..=max {
@@ -143,7 +165,10 @@ fn word_eq(a: &str, b: &str) -> bool {
     }
     let strip = |w: &str| normalize_word(&w.replace('\'', ""));
     let (a, b) = (strip(a), strip(b));
-    a == b || (a.len() > 3 && b.len() > 3 && (a.strip_suffix('s') == Some(&b) || b.strip_suffix('s') == Some(&a)))
+    a == b
+        || (a.len() > 3
+            && b.len() > 3
+            && (a.strip_suffix('s') == Some(&b) || b.strip_suffix('s') == Some(&a)))
 }
 
 #[cfg(test)]
@@ -154,10 +179,16 @@ mod tests {
     fn parse_and_render() {
         let t = parse("I want to open a {AccountType} account on {Date}").unwrap();
         assert_eq!(t.slots().collect::<Vec<_>>(), ["AccountType", "Date"]);
-        assert_eq!(t.render(|s| format!("<{s}>")), "i want to open a <AccountType> account on <Date>");
+        assert_eq!(
+            t.render(|s| format!("<{s}>")),
+            "i want to open a <AccountType> account on <Date>"
+        );
         assert_eq!(t.left_words(), [("AccountType", "a"), ("Date", "on")]);
         assert_eq!(parse("open {Acc"), Err(TemplateError::Braces));
-        assert_eq!(parse("open {}"), Err(TemplateError::BadSlotName(String::new())));
+        assert_eq!(
+            parse("open {}"),
+            Err(TemplateError::BadSlotName(String::new()))
+        );
         assert_eq!(parse("a } b"), Err(TemplateError::Braces));
     }
 
@@ -171,9 +202,16 @@ mod tests {
                 _ => true,
             })
             .unwrap();
-        assert_eq!(spans, [("Amount".to_string(), 1, 3), ("Account".to_string(), 5, 7)]);
-        assert!(t.matches(&tokenize("send money"), &mut |_, _, _| true).is_none());
+        assert_eq!(
+            spans,
+            [("Amount".to_string(), 1, 3), ("Account".to_string(), 5, 7)]
+        );
+        assert!(t
+            .matches(&tokenize("send money"), &mut |_, _, _| true)
+            .is_none());
         let t = parse("I don't want {Thing}").unwrap();
-        assert!(t.matches(&tokenize("i dont want cheese"), &mut |_, _, _| true).is_some());
+        assert!(t
+            .matches(&tokenize("i dont want cheese"), &mut |_, _, _| true)
+            .is_some());
     }
 }

@@ -52,7 +52,11 @@ pub fn parse_csv(text: &str) -> Vec<Vec<String>> {
 }
 
 fn norm_header(h: &str) -> String {
-    h.trim().to_lowercase().split_whitespace().collect::<Vec<_>>().join(" ")
+    h.trim()
+        .to_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn key_value(cell: &str) -> Option<(String, String)> {
@@ -64,10 +68,18 @@ fn key_value(cell: &str) -> Option<(String, String)> {
 /// Read a test set CSV into turn records, or the reasons it is not valid.
 pub fn parse_test_set(text: &str) -> Result<Vec<api::TestSetTurnRecord>, Vec<String>> {
     let rows = parse_csv(text);
-    let Some((header, body)) = rows.split_first() else { return Err(vec!["The test set file is empty.".into()]) };
+    let Some((header, body)) = rows.split_first() else {
+        return Err(vec!["The test set file is empty.".into()]);
+    };
     let cols: Vec<String> = header.iter().map(|h| norm_header(h)).collect();
     let find = |names: &[&str]| cols.iter().position(|c| names.contains(&c.as_str()));
-    let all = |prefix: &str| cols.iter().enumerate().filter(|(_, c)| c.starts_with(prefix)).map(|(i, _)| i).collect::<Vec<_>>();
+    let all = |prefix: &str| {
+        cols.iter()
+            .enumerate()
+            .filter(|(_, c)| c.starts_with(prefix))
+            .map(|(i, _)| i)
+            .collect::<Vec<_>>()
+    };
     let conv = find(&["conversation #", "conversation number", "conversation"]);
     let source = find(&["source", "conversation participant"]);
     let input = find(&["input", "expected transcription"]);
@@ -77,7 +89,11 @@ pub fn parse_test_set(text: &str) -> Result<Vec<api::TestSetTurnRecord>, Vec<Str
     let request_attrs = all("request attribute");
     let contexts = all("input context tag");
     let mut failures = Vec::new();
-    for (name, col) in [("Source", source), ("Input", input), ("Expected Output Intent", intent)] {
+    for (name, col) in [
+        ("Source", source),
+        ("Input", input),
+        ("Expected Output Intent", intent),
+    ] {
         if col.is_none() {
             failures.push(format!("The test set is missing the column '{name}'."));
         }
@@ -86,7 +102,8 @@ pub fn parse_test_set(text: &str) -> Result<Vec<api::TestSetTurnRecord>, Vec<Str
         return Err(failures);
     }
     let (source, input, intent) = (source.unwrap_or(0), input.unwrap_or(0), intent.unwrap_or(0));
-    let cell = |row: &[String], i: usize| row.get(i).map(|s| s.trim().to_string()).unwrap_or_default();
+    let cell =
+        |row: &[String], i: usize| row.get(i).map(|s| s.trim().to_string()).unwrap_or_default();
     let mut records = Vec::new();
     let mut turn_numbers: BTreeMap<String, i32> = BTreeMap::new();
     for (n, row) in body.iter().enumerate() {
@@ -94,7 +111,9 @@ pub fn parse_test_set(text: &str) -> Result<Vec<api::TestSetTurnRecord>, Vec<Str
         if row.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let conversation = conv.map(|c| cell(row, c)).filter(|c| !c.is_empty() && c != "-" && !c.eq_ignore_ascii_case("n/a"));
+        let conversation = conv
+            .map(|c| cell(row, c))
+            .filter(|c| !c.is_empty() && c != "-" && !c.eq_ignore_ascii_case("n/a"));
         let text = cell(row, input);
         let src = cell(row, source);
         if text.is_empty() {
@@ -102,7 +121,9 @@ pub fn parse_test_set(text: &str) -> Result<Vec<api::TestSetTurnRecord>, Vec<Str
             continue;
         }
         if text.chars().count() > 1024 {
-            failures.push(format!("Line {line}: the input is longer than 1024 characters."));
+            failures.push(format!(
+                "Line {line}: the input is longer than 1024 characters."
+            ));
             continue;
         }
         let turn_number = match &conversation {
@@ -117,7 +138,9 @@ pub fn parse_test_set(text: &str) -> Result<Vec<api::TestSetTurnRecord>, Vec<Str
             "user" => {
                 let expected_intent = cell(row, intent);
                 if expected_intent.is_empty() {
-                    failures.push(format!("Line {line}: a User row needs an Expected Output Intent."));
+                    failures.push(format!(
+                        "Line {line}: a User row needs an Expected Output Intent."
+                    ));
                     continue;
                 }
                 let mut slot_map = BTreeMap::new();
@@ -133,7 +156,11 @@ pub fn parse_test_set(text: &str) -> Result<Vec<api::TestSetTurnRecord>, Vec<Str
                         None => failures.push(format!("Line {line}: the slot cell '{v}' is not of the form 'SlotName = value'.")),
                     }
                 }
-                let kv = |cols: &[usize]| cols.iter().filter_map(|&c| key_value(&cell(row, c))).collect::<BTreeMap<_, _>>();
+                let kv = |cols: &[usize]| {
+                    cols.iter()
+                        .filter_map(|&c| key_value(&cell(row, c)))
+                        .collect::<BTreeMap<_, _>>()
+                };
                 let session = kv(&session_attrs);
                 let request = kv(&request_attrs);
                 let ctx: Vec<api::ActiveContext> = contexts
@@ -145,16 +172,24 @@ pub fn parse_test_set(text: &str) -> Result<Vec<api::TestSetTurnRecord>, Vec<Str
                 api::TurnSpecification {
                     user_turn: Some(api::UserTurnSpecification {
                         input: api::UserTurnInputSpecification {
-                            utterance_input: api::UtteranceInputSpecification { text_input: Some(text), audio_input: None },
+                            utterance_input: api::UtteranceInputSpecification {
+                                text_input: Some(text),
+                                audio_input: None,
+                            },
                             request_attributes: (!request.is_empty()).then_some(request),
-                            session_state: (!session.is_empty() || !ctx.is_empty()).then(|| api::InputSessionStateSpecification {
-                                session_attributes: (!session.is_empty()).then_some(session),
-                                active_contexts: (!ctx.is_empty()).then_some(ctx),
-                                runtime_hints: None,
+                            session_state: (!session.is_empty() || !ctx.is_empty()).then(|| {
+                                api::InputSessionStateSpecification {
+                                    session_attributes: (!session.is_empty()).then_some(session),
+                                    active_contexts: (!ctx.is_empty()).then_some(ctx),
+                                    runtime_hints: None,
+                                }
                             }),
                         },
                         expected: api::UserTurnOutputSpecification {
-                            intent: api::UserTurnIntentOutput { name: expected_intent, slots: (!slot_map.is_empty()).then_some(slot_map) },
+                            intent: api::UserTurnIntentOutput {
+                                name: expected_intent,
+                                slots: (!slot_map.is_empty()).then_some(slot_map),
+                            },
                             active_contexts: None,
                             transcript: None,
                         },
@@ -162,13 +197,23 @@ pub fn parse_test_set(text: &str) -> Result<Vec<api::TestSetTurnRecord>, Vec<Str
                     agent_turn: None,
                 }
             }
-            "agent" => api::TurnSpecification { agent_turn: Some(api::AgentTurnSpecification { agent_prompt: text }), user_turn: None },
+            "agent" => api::TurnSpecification {
+                agent_turn: Some(api::AgentTurnSpecification { agent_prompt: text }),
+                user_turn: None,
+            },
             other => {
-                failures.push(format!("Line {line}: Source must be User or Agent, not '{other}'."));
+                failures.push(format!(
+                    "Line {line}: Source must be User or Agent, not '{other}'."
+                ));
                 continue;
             }
         };
-        records.push(api::TestSetTurnRecord { record_number: records.len() as i64 + 1, conversation_id: conversation, turn_number: Some(turn_number), turn_specification: spec });
+        records.push(api::TestSetTurnRecord {
+            record_number: records.len() as i64 + 1,
+            conversation_id: conversation,
+            turn_number: Some(turn_number),
+            turn_specification: spec,
+        });
     }
     if records.is_empty() && failures.is_empty() {
         failures.push("The test set has no rows.".into());
@@ -182,12 +227,17 @@ pub fn parse_test_set(text: &str) -> Result<Vec<api::TestSetTurnRecord>, Vec<Str
 
 /// Conversations of a test set, in record order: (conversation id, records). Single inputs
 /// are each their own conversation (id `None`).
-pub fn conversations(records: &[api::TestSetTurnRecord]) -> Vec<(Option<String>, Vec<&api::TestSetTurnRecord>)> {
+pub fn conversations(
+    records: &[api::TestSetTurnRecord],
+) -> Vec<(Option<String>, Vec<&api::TestSetTurnRecord>)> {
     let mut out: Vec<(Option<String>, Vec<&api::TestSetTurnRecord>)> = Vec::new();
     for r in records {
         match &r.conversation_id {
             None => out.push((None, vec![r])),
-            Some(c) => match out.iter_mut().find(|(id, _)| id.as_deref() == Some(c.as_str())) {
+            Some(c) => match out
+                .iter_mut()
+                .find(|(id, _)| id.as_deref() == Some(c.as_str()))
+            {
                 Some((_, v)) => v.push(r),
                 None => out.push((Some(c.clone()), vec![r])),
             },
@@ -211,7 +261,10 @@ pub struct Aggregates {
 }
 
 /// Aggregate turn results (`multi` tells whether each came from a multi-turn conversation).
-pub fn aggregate(turns: &[(bool, api::UtteranceLevelTestResultItem)], conversations: &[(bool, String)]) -> Aggregates {
+pub fn aggregate(
+    turns: &[(bool, api::UtteranceLevelTestResultItem)],
+    conversations: &[(bool, String)],
+) -> Aggregates {
     let mut overall: BTreeMap<bool, (i32, Counts)> = BTreeMap::new();
     for (multi, status) in conversations {
         let e = overall.entry(*multi).or_default();
@@ -221,20 +274,35 @@ pub fn aggregate(turns: &[(bool, api::UtteranceLevelTestResultItem)], conversati
     let mut intents: BTreeMap<(String, bool), (i32, Counts)> = BTreeMap::new();
     let mut slots: BTreeMap<(String, bool), BTreeMap<String, (i32, Counts)>> = BTreeMap::new();
     for (multi, t) in turns {
-        let Some(u) = &t.turn_result.user else { continue };
+        let Some(u) = &t.turn_result.user else {
+            continue;
+        };
         let name = u.expected_output.intent.name.clone();
         let e = intents.entry((name.clone(), *multi)).or_default();
         e.0 += 1;
-        bump(&mut e.1, u.intent_match_result.as_deref().unwrap_or("ExecutionError"));
+        bump(
+            &mut e.1,
+            u.intent_match_result.as_deref().unwrap_or("ExecutionError"),
+        );
         let expected = u.expected_output.intent.slots.clone().unwrap_or_default();
-        let actual = u.actual_output.as_ref().and_then(|a| a.intent.slots.clone()).unwrap_or_default();
+        let actual = u
+            .actual_output
+            .as_ref()
+            .and_then(|a| a.intent.slots.clone())
+            .unwrap_or_default();
         for (slot, exp) in expected {
             let status = match (u.slot_match_result.as_deref(), actual.get(&slot)) {
                 (Some("ExecutionError"), _) => "ExecutionError",
-                (_, Some(a)) if slot_value_matches(exp.value.as_deref(), a.value.as_deref()) => "Matched",
+                (_, Some(a)) if slot_value_matches(exp.value.as_deref(), a.value.as_deref()) => {
+                    "Matched"
+                }
                 _ => "Mismatched",
             };
-            let s = slots.entry((name.clone(), *multi)).or_default().entry(slot).or_default();
+            let s = slots
+                .entry((name.clone(), *multi))
+                .or_default()
+                .entry(slot)
+                .or_default();
             s.0 += 1;
             bump(&mut s.1, status);
         }
@@ -242,29 +310,48 @@ pub fn aggregate(turns: &[(bool, api::UtteranceLevelTestResultItem)], conversati
     Aggregates {
         overall: overall
             .into_iter()
-            .map(|(multi, (total, counts))| api::OverallTestResultItem { multi_turn_conversation: multi, total_result_count: total, end_to_end_result_counts: counts, speech_transcription_result_counts: None })
+            .map(|(multi, (total, counts))| api::OverallTestResultItem {
+                multi_turn_conversation: multi,
+                total_result_count: total,
+                end_to_end_result_counts: counts,
+                speech_transcription_result_counts: None,
+            })
             .collect(),
         intents: intents
             .into_iter()
-            .map(|((name, multi), (total, counts))| api::IntentClassificationTestResultItem {
-                intent_name: name,
-                multi_turn_conversation: multi,
-                result_counts: api::IntentClassificationTestResultItemCounts { total_result_count: total, intent_match_result_counts: counts, speech_transcription_result_counts: None },
-            })
+            .map(
+                |((name, multi), (total, counts))| api::IntentClassificationTestResultItem {
+                    intent_name: name,
+                    multi_turn_conversation: multi,
+                    result_counts: api::IntentClassificationTestResultItemCounts {
+                        total_result_count: total,
+                        intent_match_result_counts: counts,
+                        speech_transcription_result_counts: None,
+                    },
+                },
+            )
             .collect(),
         slots: slots
             .into_iter()
-            .map(|((name, multi), per_slot)| api::IntentLevelSlotResolutionTestResultItem {
-                intent_name: name,
-                multi_turn_conversation: multi,
-                slot_resolution_results: per_slot
-                    .into_iter()
-                    .map(|(slot, (total, counts))| api::SlotResolutionTestResultItem {
-                        slot_name: slot,
-                        result_counts: api::SlotResolutionTestResultItemCounts { total_result_count: total, slot_match_result_counts: counts, speech_transcription_result_counts: None },
-                    })
-                    .collect(),
-            })
+            .map(
+                |((name, multi), per_slot)| api::IntentLevelSlotResolutionTestResultItem {
+                    intent_name: name,
+                    multi_turn_conversation: multi,
+                    slot_resolution_results: per_slot
+                        .into_iter()
+                        .map(
+                            |(slot, (total, counts))| api::SlotResolutionTestResultItem {
+                                slot_name: slot,
+                                result_counts: api::SlotResolutionTestResultItemCounts {
+                                    total_result_count: total,
+                                    slot_match_result_counts: counts,
+                                    speech_transcription_result_counts: None,
+                                },
+                            },
+                        )
+                        .collect(),
+                },
+            )
             .collect(),
     }
 }
@@ -273,7 +360,9 @@ pub fn aggregate(turns: &[(bool, api::UtteranceLevelTestResultItem)], conversati
 /// value that matched best among original, interpreted and resolved values).
 pub fn slot_value_matches(expected: Option<&str>, actual: Option<&str>) -> bool {
     match (expected, actual) {
-        (Some(e), Some(a)) => crate::domain::text::normalize(e) == crate::domain::text::normalize(a),
+        (Some(e), Some(a)) => {
+            crate::domain::text::normalize(e) == crate::domain::text::normalize(a)
+        }
         (None, None) => true,
         _ => false,
     }
@@ -302,10 +391,37 @@ mod tests {
         assert_eq!(recs.len(), 5);
         let u = recs[0].turn_specification.user_turn.as_ref().unwrap();
         assert_eq!(u.expected.intent.name, "MakeAppointment");
-        assert_eq!(u.expected.intent.slots.as_ref().unwrap()["Date"].value.as_deref(), Some("tomorrow"));
-        assert_eq!(recs[1].turn_specification.user_turn.as_ref().unwrap().input.utterance_input.text_input.as_deref(), Some("book one, please"));
-        assert_eq!(recs[3].turn_specification.agent_turn.as_ref().unwrap().agent_prompt, "What type of appointment would you like to schedule?");
-        assert_eq!((recs[4].conversation_id.as_deref(), recs[4].turn_number), (Some("1"), Some(3)));
+        assert_eq!(
+            u.expected.intent.slots.as_ref().unwrap()["Date"]
+                .value
+                .as_deref(),
+            Some("tomorrow")
+        );
+        assert_eq!(
+            recs[1]
+                .turn_specification
+                .user_turn
+                .as_ref()
+                .unwrap()
+                .input
+                .utterance_input
+                .text_input
+                .as_deref(),
+            Some("book one, please")
+        );
+        assert_eq!(
+            recs[3]
+                .turn_specification
+                .agent_turn
+                .as_ref()
+                .unwrap()
+                .agent_prompt,
+            "What type of appointment would you like to schedule?"
+        );
+        assert_eq!(
+            (recs[4].conversation_id.as_deref(), recs[4].turn_number),
+            (Some("1"), Some(3))
+        );
         let convs = conversations(&recs);
         assert_eq!(convs.len(), 3);
         assert_eq!(convs[2].1.len(), 3);
@@ -316,7 +432,8 @@ mod tests {
         assert!(parse_test_set("").unwrap_err()[0].contains("empty"));
         let errs = parse_test_set("Source,Input\nUser,hi\n").unwrap_err();
         assert!(errs[0].contains("Expected Output Intent"));
-        let errs = parse_test_set("Source,Input,Expected Output Intent\nBot,hi,X\nUser,hello,\n").unwrap_err();
+        let errs = parse_test_set("Source,Input,Expected Output Intent\nBot,hi,X\nUser,hello,\n")
+            .unwrap_err();
         assert_eq!(errs.len(), 2, "{errs:?}");
     }
 }

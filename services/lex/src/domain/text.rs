@@ -43,7 +43,12 @@ pub fn tokenize(s: &str) -> Vec<Token> {
             continue;
         }
         let tstart = start + trimmed_start;
-        out.push(Token { text: core.to_string(), norm: normalize_word(core), start: tstart, end: tstart + core.len() });
+        out.push(Token {
+            text: core.to_string(),
+            norm: normalize_word(core),
+            start: tstart,
+            end: tstart + core.len(),
+        });
     }
     out
 }
@@ -64,7 +69,10 @@ pub fn normalize_word(w: &str) -> String {
         } else if matches!(c, '\'' | '’') {
             out.push('\'');
         } else if matches!(c, '@' | '.' | '-' | '/' | ':' | '+' | '_') {
-            let inner = i > 0 && i + 1 < chars.len() && chars[i - 1].is_alphanumeric() && chars[i + 1].is_alphanumeric();
+            let inner = i > 0
+                && i + 1 < chars.len()
+                && chars[i - 1].is_alphanumeric()
+                && chars[i + 1].is_alphanumeric();
             if inner || (c == '+' && i == 0) {
                 out.push(c);
             }
@@ -75,7 +83,12 @@ pub fn normalize_word(w: &str) -> String {
 
 /// The normalised words of `s`, joined by single spaces (for comparing phrases).
 pub fn normalize(s: &str) -> String {
-    tokenize(s).into_iter().map(|t| t.norm).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+    tokenize(s)
+        .into_iter()
+        .map(|t| t.norm)
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The original text covering tokens `from..to` (exclusive) of `utterance`.
@@ -83,18 +96,85 @@ pub fn span_text(utterance: &str, tokens: &[Token], from: usize, to: usize) -> S
     if from >= to || to > tokens.len() {
         return String::new();
     }
-    utterance.get(tokens[from].start..tokens[to - 1].end).unwrap_or_default().to_string()
+    utterance
+        .get(tokens[from].start..tokens[to - 1].end)
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// Words that carry no slot value around an answer ("it's", "the", "please").
 pub fn is_filler(w: &str) -> bool {
     matches!(
         w,
-        "a" | "an" | "the" | "it" | "it's" | "its" | "is" | "my" | "i" | "i'm" | "im" | "am" | "want" | "would" | "like" | "to" | "for"
-            | "please" | "on" | "at" | "in" | "of" | "um" | "uh" | "uhm" | "er" | "well" | "so" | "that's" | "thats" | "that" | "be"
-            | "will" | "it'll" | "make" | "let's" | "lets" | "and" | "with" | "should" | "just" | "number" | "one's" | "ok" | "okay"
-            | "sure" | "yes" | "yeah" | "thanks" | "thank" | "you" | "this" | "was" | "are" | "we" | "our" | "me" | "need" | "needs"
-            | "go" | "get" | "can" | "could" | "you'd" | "do" | "use" | "have" | "got" | "by" | "from"
+        "a" | "an"
+            | "the"
+            | "it"
+            | "it's"
+            | "its"
+            | "is"
+            | "my"
+            | "i"
+            | "i'm"
+            | "im"
+            | "am"
+            | "want"
+            | "would"
+            | "like"
+            | "to"
+            | "for"
+            | "please"
+            | "on"
+            | "at"
+            | "in"
+            | "of"
+            | "um"
+            | "uh"
+            | "uhm"
+            | "er"
+            | "well"
+            | "so"
+            | "that's"
+            | "thats"
+            | "that"
+            | "be"
+            | "will"
+            | "it'll"
+            | "make"
+            | "let's"
+            | "lets"
+            | "and"
+            | "with"
+            | "should"
+            | "just"
+            | "number"
+            | "one's"
+            | "ok"
+            | "okay"
+            | "sure"
+            | "yes"
+            | "yeah"
+            | "thanks"
+            | "thank"
+            | "you"
+            | "this"
+            | "was"
+            | "are"
+            | "we"
+            | "our"
+            | "me"
+            | "need"
+            | "needs"
+            | "go"
+            | "get"
+            | "can"
+            | "could"
+            | "you'd"
+            | "do"
+            | "use"
+            | "have"
+            | "got"
+            | "by"
+            | "from"
     )
 }
 
@@ -104,7 +184,10 @@ pub fn title_case(s: &str) -> String {
         .map(|w| {
             let mut c = w.chars();
             match c.next() {
-                Some(f) => f.to_uppercase().chain(c.flat_map(|x| x.to_lowercase())).collect::<String>(),
+                Some(f) => f
+                    .to_uppercase()
+                    .chain(c.flat_map(|x| x.to_lowercase()))
+                    .collect::<String>(),
                 None => String::new(),
             }
         })
@@ -121,7 +204,10 @@ mod tests {
         let s = "Hi, I'm at john.doe@example.com — 999-999-999!";
         let t = tokenize(s);
         let norms: Vec<&str> = t.iter().map(|t| t.norm.as_str()).collect();
-        assert_eq!(norms, ["hi", "i'm", "at", "john.doe@example.com", "999-999-999"]);
+        assert_eq!(
+            norms,
+            ["hi", "i'm", "at", "john.doe@example.com", "999-999-999"]
+        );
         assert_eq!(&s[t[3].start..t[3].end], "john.doe@example.com");
         assert_eq!(span_text(s, &t, 1, 3), "I'm at");
         assert_eq!(normalize("  Open   a NEW account?? "), "open a new account");

@@ -1,7 +1,10 @@
 //! Bot locales: CreateBotLocale (with its FallbackIntent), DescribeBotLocale, UpdateBotLocale,
 //! DeleteBotLocale, ListBotLocales, BuildBotLocale (submits the durable build job).
 
-use super::{check_description, check_draft, check_range, check_version, delete_all, filter_matches, list_all, page, sort_by_key, Cx};
+use super::{
+    check_description, check_draft, check_range, check_version, delete_all, filter_matches,
+    list_all, page, sort_by_key, Cx,
+};
 use crate::api;
 use crate::domain::model::FALLBACK_SIGNATURE;
 use crate::error::{LexError, Result};
@@ -47,17 +50,36 @@ fn check_threshold(t: f64) -> Result<()> {
     check_range(t, 0.0, 1.0, "nluIntentConfidenceThreshold")
 }
 
-pub(crate) async fn create_bot_locale(cx: &Cx<'_>, req: api::CreateBotLocaleRequest) -> Result<api::CreateBotLocaleResponse> {
+pub(crate) async fn create_bot_locale(
+    cx: &Cx<'_>,
+    req: api::CreateBotLocaleRequest,
+) -> Result<api::CreateBotLocaleResponse> {
     check_draft(&req.bot_version)?;
     check_description(req.description.as_deref())?;
     check_threshold(req.nlu_intent_confidence_threshold)?;
     let Some(name) = locale_name(&req.locale_id) else {
-        return Err(LexError::Validation(format!("The locale {} is not supported. Supported locales: {}.", req.locale_id, LOCALES.iter().map(|(l, _)| *l).collect::<Vec<_>>().join(", "))));
+        return Err(LexError::Validation(format!(
+            "The locale {} is not supported. Supported locales: {}.",
+            req.locale_id,
+            LOCALES
+                .iter()
+                .map(|(l, _)| *l)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
     };
     cx.bot(&req.bot_id).await?;
     let key = store::locale_key(&req.bot_id, DRAFT, &req.locale_id);
-    if cx.meta().get::<store::Locale>(&cx.scope, &key).await?.is_some() {
-        return Err(LexError::PreconditionFailed(format!("The locale {} already exists in the bot {}.", req.locale_id, req.bot_id)));
+    if cx
+        .meta()
+        .get::<store::Locale>(&cx.scope, &key)
+        .await?
+        .is_some()
+    {
+        return Err(LexError::PreconditionFailed(format!(
+            "The locale {} already exists in the bot {}.",
+            req.locale_id, req.bot_id
+        )));
     }
     let now = cx.now();
     let def = api::UpdateBotLocaleRequest {
@@ -73,7 +95,17 @@ pub(crate) async fn create_bot_locale(cx: &Cx<'_>, req: api::CreateBotLocaleRequ
         unified_speech_settings: req.unified_speech_settings.clone(),
         voice_settings: req.voice_settings.clone(),
     };
-    let locale = store::Locale { def, status: "NotBuilt".into(), failure_reasons: Vec::new(), created: now, updated: now, last_build_submitted: None, history: Vec::new(), builds: 0, model_built: None };
+    let locale = store::Locale {
+        def,
+        status: "NotBuilt".into(),
+        failure_reasons: Vec::new(),
+        created: now,
+        updated: now,
+        last_build_submitted: None,
+        history: Vec::new(),
+        builds: 0,
+        model_built: None,
+    };
     let fallback = store::Intent {
         def: api::UpdateIntentRequest {
             bot_id: req.bot_id.clone(),
@@ -91,7 +123,12 @@ pub(crate) async fn create_bot_locale(cx: &Cx<'_>, req: api::CreateBotLocaleRequ
     cx.meta()
         .apply(vec![
             WriteOp::put(&cx.scope, key, &locale, Expect::Absent)?,
-            WriteOp::put(&cx.scope, store::child_key(&req.bot_id, DRAFT, &req.locale_id, FALLBACK_INTENT_ID), &fallback, Expect::Any)?,
+            WriteOp::put(
+                &cx.scope,
+                store::child_key(&req.bot_id, DRAFT, &req.locale_id, FALLBACK_INTENT_ID),
+                &fallback,
+                Expect::Any,
+            )?,
         ])
         .await?;
     Ok(api::CreateBotLocaleResponse {
@@ -112,12 +149,25 @@ pub(crate) async fn create_bot_locale(cx: &Cx<'_>, req: api::CreateBotLocaleRequ
     })
 }
 
-pub(crate) async fn describe_bot_locale(cx: &Cx<'_>, req: api::DescribeBotLocaleRequest) -> Result<api::DescribeBotLocaleResponse> {
+pub(crate) async fn describe_bot_locale(
+    cx: &Cx<'_>,
+    req: api::DescribeBotLocaleRequest,
+) -> Result<api::DescribeBotLocaleResponse> {
     check_version(&req.bot_version)?;
-    let l = cx.locale(&req.bot_id, &req.bot_version, &req.locale_id).await?.value;
-    let prefix = format!("{}/", store::locale_key(&req.bot_id, &req.bot_version, &req.locale_id));
-    let intents = list_all::<store::Intent>(cx.meta(), &cx.scope, &prefix).await?.len();
-    let types = list_all::<store::SlotType>(cx.meta(), &cx.scope, &prefix).await?.len();
+    let l = cx
+        .locale(&req.bot_id, &req.bot_version, &req.locale_id)
+        .await?
+        .value;
+    let prefix = format!(
+        "{}/",
+        store::locale_key(&req.bot_id, &req.bot_version, &req.locale_id)
+    );
+    let intents = list_all::<store::Intent>(cx.meta(), &cx.scope, &prefix)
+        .await?
+        .len();
+    let types = list_all::<store::SlotType>(cx.meta(), &cx.scope, &prefix)
+        .await?
+        .len();
     Ok(api::DescribeBotLocaleResponse {
         audio_filler_settings: l.def.audio_filler_settings,
         bot_id: Some(req.bot_id),
@@ -143,7 +193,10 @@ pub(crate) async fn describe_bot_locale(cx: &Cx<'_>, req: api::DescribeBotLocale
     })
 }
 
-pub(crate) async fn update_bot_locale(cx: &Cx<'_>, req: api::UpdateBotLocaleRequest) -> Result<api::UpdateBotLocaleResponse> {
+pub(crate) async fn update_bot_locale(
+    cx: &Cx<'_>,
+    req: api::UpdateBotLocaleRequest,
+) -> Result<api::UpdateBotLocaleResponse> {
     check_draft(&req.bot_version)?;
     check_description(req.description.as_deref())?;
     check_threshold(req.nlu_intent_confidence_threshold)?;
@@ -154,7 +207,14 @@ pub(crate) async fn update_bot_locale(cx: &Cx<'_>, req: api::UpdateBotLocaleRequ
     let mut l = cur.value;
     l.def = req.clone();
     l.updated = cx.now();
-    cx.meta().put(&cx.scope, &store::locale_key(&req.bot_id, DRAFT, &req.locale_id), &l, Expect::Version(cur.version)).await?;
+    cx.meta()
+        .put(
+            &cx.scope,
+            &store::locale_key(&req.bot_id, DRAFT, &req.locale_id),
+            &l,
+            Expect::Version(cur.version),
+        )
+        .await?;
     Ok(api::UpdateBotLocaleResponse {
         audio_filler_settings: req.audio_filler_settings,
         bot_id: Some(req.bot_id),
@@ -176,9 +236,15 @@ pub(crate) async fn update_bot_locale(cx: &Cx<'_>, req: api::UpdateBotLocaleRequ
     })
 }
 
-pub(crate) async fn delete_bot_locale(cx: &Cx<'_>, req: api::DeleteBotLocaleRequest) -> Result<api::DeleteBotLocaleResponse> {
+pub(crate) async fn delete_bot_locale(
+    cx: &Cx<'_>,
+    req: api::DeleteBotLocaleRequest,
+) -> Result<api::DeleteBotLocaleResponse> {
     check_version(&req.bot_version)?;
-    match cx.locale(&req.bot_id, &req.bot_version, &req.locale_id).await {
+    match cx
+        .locale(&req.bot_id, &req.bot_version, &req.locale_id)
+        .await
+    {
         Err(LexError::NotFound(_)) => return Err(super::gone()),
         other => other?,
     };
@@ -188,21 +254,45 @@ pub(crate) async fn delete_bot_locale(cx: &Cx<'_>, req: api::DeleteBotLocaleRequ
     delete_all::<store::Slot>(meta, &cx.scope, &prefix).await?;
     delete_all::<store::Intent>(meta, &cx.scope, &prefix).await?;
     delete_all::<store::SlotType>(meta, &cx.scope, &prefix).await?;
-    meta.delete::<store::Model>(&cx.scope, &key, Expect::Any).await?;
-    meta.delete::<store::Locale>(&cx.scope, &key, Expect::Any).await?;
-    Ok(api::DeleteBotLocaleResponse { bot_id: Some(req.bot_id), bot_locale_status: Some("Deleting".into()), bot_version: Some(req.bot_version), locale_id: Some(req.locale_id) })
+    meta.delete::<store::Model>(&cx.scope, &key, Expect::Any)
+        .await?;
+    meta.delete::<store::Locale>(&cx.scope, &key, Expect::Any)
+        .await?;
+    Ok(api::DeleteBotLocaleResponse {
+        bot_id: Some(req.bot_id),
+        bot_locale_status: Some("Deleting".into()),
+        bot_version: Some(req.bot_version),
+        locale_id: Some(req.locale_id),
+    })
 }
 
-pub(crate) async fn list_bot_locales(cx: &Cx<'_>, req: api::ListBotLocalesRequest) -> Result<api::ListBotLocalesResponse> {
+pub(crate) async fn list_bot_locales(
+    cx: &Cx<'_>,
+    req: api::ListBotLocalesRequest,
+) -> Result<api::ListBotLocalesResponse> {
     check_version(&req.bot_version)?;
     cx.bot(&req.bot_id).await?;
     cx.version_exists(&req.bot_id, &req.bot_version).await?;
     let prefix = format!("{}/{}/", req.bot_id, req.bot_version);
-    let mut locales: Vec<store::Locale> = list_all::<store::Locale>(cx.meta(), &cx.scope, &prefix).await?.into_iter().map(|(_, l)| l.value).collect();
+    let mut locales: Vec<store::Locale> = list_all::<store::Locale>(cx.meta(), &cx.scope, &prefix)
+        .await?
+        .into_iter()
+        .map(|(_, l)| l.value)
+        .collect();
     for f in req.filters.iter().flatten() {
-        locales.retain(|l| filter_matches(locale_name(&l.def.locale_id).unwrap_or(""), &f.operator, &f.values));
+        locales.retain(|l| {
+            filter_matches(
+                locale_name(&l.def.locale_id).unwrap_or(""),
+                &f.operator,
+                &f.values,
+            )
+        });
     }
-    sort_by_key(&mut locales, req.sort_by.as_ref().map(|s| s.order.as_str()), |l| locale_name(&l.def.locale_id).unwrap_or("").to_string());
+    sort_by_key(
+        &mut locales,
+        req.sort_by.as_ref().map(|s| s.order.as_str()),
+        |l| locale_name(&l.def.locale_id).unwrap_or("").to_string(),
+    );
     let (items, next) = page(locales, req.max_results, req.next_token.as_deref())?;
     Ok(api::ListBotLocalesResponse {
         bot_id: Some(req.bot_id),
@@ -224,31 +314,76 @@ pub(crate) async fn list_bot_locales(cx: &Cx<'_>, req: api::ListBotLocalesReques
     })
 }
 
-pub(crate) async fn build_bot_locale(cx: &Cx<'_>, req: api::BuildBotLocaleRequest) -> Result<api::BuildBotLocaleResponse> {
+pub(crate) async fn build_bot_locale(
+    cx: &Cx<'_>,
+    req: api::BuildBotLocaleRequest,
+) -> Result<api::BuildBotLocaleResponse> {
     check_draft(&req.bot_version)?;
     let cur = cx.locale(&req.bot_id, DRAFT, &req.locale_id).await?;
     let key = store::locale_key(&req.bot_id, DRAFT, &req.locale_id);
     let mut l = cur.value;
     let now = cx.now();
-    let state = jobs::BuildState { bot_id: req.bot_id.clone(), locale_id: req.locale_id.clone(), build: l.builds + 1 };
-    let job_id = |build: u64| format!("lex-build/{}/{}/{}/{}/{build}", cx.scope.account, cx.scope.region, req.bot_id, req.locale_id);
+    let state = jobs::BuildState {
+        bot_id: req.bot_id.clone(),
+        locale_id: req.locale_id.clone(),
+        build: l.builds + 1,
+    };
+    let job_id = |build: u64| {
+        format!(
+            "lex-build/{}/{}/{}/{}/{build}",
+            cx.scope.account, cx.scope.region, req.bot_id, req.locale_id
+        )
+    };
     if l.status == "Building" {
         // A build is under way; if its job never made it to the queue (a crash between the two
         // writes), submit it again.
-        let queued = cx.lex.inner.rt.jobs.get(&job_id(l.builds)).await.map_err(|e| LexError::Internal(e.to_string()))?;
+        let queued = cx
+            .lex
+            .inner
+            .rt
+            .jobs
+            .get(&job_id(l.builds))
+            .await
+            .map_err(|e| LexError::Internal(e.to_string()))?;
         if queued.is_some() {
-            return Err(LexError::PreconditionFailed(format!("The bot locale {} is already being built.", req.locale_id)));
+            return Err(LexError::PreconditionFailed(format!(
+                "The bot locale {} is already being built.",
+                req.locale_id
+            )));
         }
-        let st = jobs::BuildState { build: l.builds, ..state };
-        cx.lex.inner.rt.jobs.submit_job::<BuildJob>(&cx.scope, &st, SubmitOptions::with_id(job_id(l.builds))).await.map_err(|e| LexError::Internal(e.to_string()))?;
-        return Ok(api::BuildBotLocaleResponse { bot_id: Some(req.bot_id), bot_locale_status: Some(l.status), bot_version: Some(DRAFT.into()), last_build_submitted_date_time: l.last_build_submitted, locale_id: Some(req.locale_id) });
+        let st = jobs::BuildState {
+            build: l.builds,
+            ..state
+        };
+        cx.lex
+            .inner
+            .rt
+            .jobs
+            .submit_job::<BuildJob>(&cx.scope, &st, SubmitOptions::with_id(job_id(l.builds)))
+            .await
+            .map_err(|e| LexError::Internal(e.to_string()))?;
+        return Ok(api::BuildBotLocaleResponse {
+            bot_id: Some(req.bot_id),
+            bot_locale_status: Some(l.status),
+            bot_version: Some(DRAFT.into()),
+            last_build_submitted_date_time: l.last_build_submitted,
+            locale_id: Some(req.locale_id),
+        });
     }
     l.status = "Building".into();
     l.builds += 1;
     l.failure_reasons.clear();
     l.last_build_submitted = Some(now);
-    cx.meta().put(&cx.scope, &key, &l, Expect::Version(cur.version)).await?;
-    cx.lex.inner.rt.jobs.submit_job::<BuildJob>(&cx.scope, &state, SubmitOptions::with_id(job_id(l.builds))).await.map_err(|e| LexError::Internal(e.to_string()))?;
+    cx.meta()
+        .put(&cx.scope, &key, &l, Expect::Version(cur.version))
+        .await?;
+    cx.lex
+        .inner
+        .rt
+        .jobs
+        .submit_job::<BuildJob>(&cx.scope, &state, SubmitOptions::with_id(job_id(l.builds)))
+        .await
+        .map_err(|e| LexError::Internal(e.to_string()))?;
     tracing::info!(bot = %req.bot_id, locale = %req.locale_id, build = l.builds, "lex build submitted");
     Ok(api::BuildBotLocaleResponse {
         bot_id: Some(req.bot_id),

@@ -40,7 +40,10 @@ impl Cx<'_> {
     /// The bot, or ResourceNotFoundException.
     pub async fn bot(&self, id: &str) -> Result<Versioned<store::Bot>> {
         check_id(id, "botId")?;
-        self.meta().get::<store::Bot>(&self.scope, id).await?.ok_or_else(not_found)
+        self.meta()
+            .get::<store::Bot>(&self.scope, id)
+            .await?
+            .ok_or_else(not_found)
     }
 
     /// The version exists (DRAFT always does once the bot exists).
@@ -48,13 +51,25 @@ impl Cx<'_> {
         if version == DRAFT {
             return Ok(());
         }
-        self.meta().get::<store::Version>(&self.scope, &store::version_key(bot, version)).await?.map(|_| ()).ok_or_else(not_found)
+        self.meta()
+            .get::<store::Version>(&self.scope, &store::version_key(bot, version))
+            .await?
+            .map(|_| ())
+            .ok_or_else(not_found)
     }
 
     /// The locale of a version, or ResourceNotFoundException.
-    pub async fn locale(&self, bot: &str, version: &str, locale: &str) -> Result<Versioned<store::Locale>> {
+    pub async fn locale(
+        &self,
+        bot: &str,
+        version: &str,
+        locale: &str,
+    ) -> Result<Versioned<store::Locale>> {
         self.bot(bot).await?;
-        self.meta().get::<store::Locale>(&self.scope, &store::locale_key(bot, version, locale)).await?.ok_or_else(not_found)
+        self.meta()
+            .get::<store::Locale>(&self.scope, &store::locale_key(bot, version, locale))
+            .await?
+            .ok_or_else(not_found)
     }
 }
 
@@ -69,8 +84,16 @@ pub(crate) fn gone() -> LexError {
 }
 
 /// Run one operation.
-pub(crate) async fn call(lex: &Lex, ctx: &RequestContext, op: Operation, v: Value) -> Result<Value> {
-    let cx = Cx { lex, scope: Scope::new(ctx.account.clone(), ctx.region.clone()) };
+pub(crate) async fn call(
+    lex: &Lex,
+    ctx: &RequestContext,
+    op: Operation,
+    v: Value,
+) -> Result<Value> {
+    let cx = Cx {
+        lex,
+        scope: Scope::new(ctx.account.clone(), ctx.region.clone()),
+    };
     macro_rules! h {
         ($f:path) => {
             output(&$f(&cx, input(v)?).await?)
@@ -156,7 +179,11 @@ pub(crate) fn check_name(v: &str, member: &str) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(LexError::member(v, member, "Member must satisfy regular expression pattern: ^([0-9a-zA-Z][_-]?){1,100}$"))
+        Err(LexError::member(
+            v,
+            member,
+            "Member must satisfy regular expression pattern: ^([0-9a-zA-Z][_-]?){1,100}$",
+        ))
     }
 }
 
@@ -165,28 +192,58 @@ pub(crate) fn check_id(v: &str, member: &str) -> Result<()> {
     if v.len() == 10 && v.bytes().all(|b| b.is_ascii_alphanumeric()) {
         Ok(())
     } else if v.len() != 10 {
-        Err(LexError::member(v, member, "Member must have length less than or equal to 10"))
+        Err(LexError::member(
+            v,
+            member,
+            "Member must have length less than or equal to 10",
+        ))
     } else {
-        Err(LexError::member(v, member, "Member must satisfy regular expression pattern: ^[0-9a-zA-Z]+$"))
+        Err(LexError::member(
+            v,
+            member,
+            "Member must satisfy regular expression pattern: ^[0-9a-zA-Z]+$",
+        ))
     }
 }
 
 /// At most 2,000 characters.
 pub(crate) fn check_description(v: Option<&str>) -> Result<()> {
     match v {
-        Some(d) if d.chars().count() > 2000 => Err(LexError::member(d, "description", "Member must have length less than or equal to 2000")),
+        Some(d) if d.chars().count() > 2000 => Err(LexError::member(
+            d,
+            "description",
+            "Member must have length less than or equal to 2000",
+        )),
         _ => Ok(()),
     }
 }
 
 /// `min <= v <= max`.
 pub(crate) fn check_range(v: f64, min: f64, max: f64, member: &str) -> Result<()> {
-    let shown = if v.fract() == 0.0 { format!("{}", v as i64) } else { v.to_string() };
+    let shown = if v.fract() == 0.0 {
+        format!("{}", v as i64)
+    } else {
+        v.to_string()
+    };
     if v < min || v.is_nan() {
-        return Err(LexError::member(&shown, member, &format!("Member must have value greater than or equal to {}", fmt_bound(min))));
+        return Err(LexError::member(
+            &shown,
+            member,
+            &format!(
+                "Member must have value greater than or equal to {}",
+                fmt_bound(min)
+            ),
+        ));
     }
     if v > max {
-        return Err(LexError::member(&shown, member, &format!("Member must have value less than or equal to {}", fmt_bound(max))));
+        return Err(LexError::member(
+            &shown,
+            member,
+            &format!(
+                "Member must have value less than or equal to {}",
+                fmt_bound(max)
+            ),
+        ));
     }
     Ok(())
 }
@@ -204,7 +261,11 @@ pub(crate) fn check_draft(v: &str) -> Result<()> {
     if v == DRAFT {
         Ok(())
     } else {
-        Err(LexError::member(v, "botVersion", "Member must satisfy regular expression pattern: ^DRAFT$"))
+        Err(LexError::member(
+            v,
+            "botVersion",
+            "Member must satisfy regular expression pattern: ^DRAFT$",
+        ))
     }
 }
 
@@ -213,7 +274,11 @@ pub(crate) fn check_version(v: &str) -> Result<()> {
     if v == DRAFT || (!v.is_empty() && v.len() <= 5 && v.bytes().all(|b| b.is_ascii_digit())) {
         Ok(())
     } else {
-        Err(LexError::member(v, "botVersion", "Member must satisfy regular expression pattern: ^(DRAFT|[0-9]+)$"))
+        Err(LexError::member(
+            v,
+            "botVersion",
+            "Member must satisfy regular expression pattern: ^(DRAFT|[0-9]+)$",
+        ))
     }
 }
 
@@ -222,13 +287,19 @@ pub(crate) fn new_id() -> String {
     use rand::Rng;
     const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     let mut r = rand::thread_rng();
-    (0..10).map(|_| CHARS[r.gen_range(0..CHARS.len())] as char).collect()
+    (0..10)
+        .map(|_| CHARS[r.gen_range(0..CHARS.len())] as char)
+        .collect()
 }
 
 // -- pagination ------------------------------------------------------------------------------
 
 /// One page of `items`: `maxResults` (1..=1000, default 100) from the offset in `nextToken`.
-pub(crate) fn page<T>(items: Vec<T>, max_results: Option<i32>, next_token: Option<&str>) -> Result<(Vec<T>, Option<String>)> {
+pub(crate) fn page<T>(
+    items: Vec<T>,
+    max_results: Option<i32>,
+    next_token: Option<&str>,
+) -> Result<(Vec<T>, Option<String>)> {
     let max = match max_results {
         Some(m) => {
             check_range(f64::from(m), 1.0, 1000.0, "maxResults")?;
@@ -247,7 +318,9 @@ pub(crate) fn page<T>(items: Vec<T>, max_results: Option<i32>, next_token: Optio
     };
     let total = items.len();
     let out: Vec<T> = items.into_iter().skip(start).take(max).collect();
-    let next = (start + out.len() < total).then(|| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("o:{}", start + max)));
+    let next = (start + out.len() < total).then(|| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("o:{}", start + max))
+    });
     Ok((out, next))
 }
 
@@ -268,6 +341,69 @@ pub(crate) fn sort_by_key<T, K: Ord>(items: &mut [T], order: Option<&str>, key: 
     if order == Some("Descending") {
         items.reverse();
     }
+}
+
+// -- bulk record helpers ----------------------------------------------------------------------
+
+/// Every record of kind `T` whose key starts with `prefix`.
+pub(crate) async fn list_all<T: hearth_runtime::Record>(
+    meta: &MetaStore,
+    scope: &Scope,
+    prefix: &str,
+) -> Result<Vec<(String, Versioned<T>)>> {
+    Ok(meta
+        .list::<T>(
+            scope,
+            &hearth_runtime::ListQuery {
+                prefix: prefix.to_string(),
+                ..Default::default()
+            },
+        )
+        .await?)
+}
+
+/// Delete every record of kind `T` whose key starts with `prefix` (in batches).
+pub(crate) async fn delete_all<T: hearth_runtime::Record>(
+    meta: &MetaStore,
+    scope: &Scope,
+    prefix: &str,
+) -> Result<usize> {
+    let keys: Vec<String> = list_all::<T>(meta, scope, prefix)
+        .await?
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    for chunk in keys.chunks(500) {
+        let ops = chunk
+            .iter()
+            .map(|k| {
+                hearth_runtime::WriteOp::delete::<T>(scope, k.clone(), hearth_runtime::Expect::Any)
+            })
+            .collect();
+        meta.apply(ops).await?;
+    }
+    Ok(keys.len())
+}
+
+/// The write that marks a draft locale as changed since its last build (`NotBuilt`), to go in
+/// the same batch as the change. Errors with ResourceNotFoundException if the locale is gone.
+pub(crate) async fn locale_changed(
+    cx: &Cx<'_>,
+    bot: &str,
+    locale: &str,
+) -> Result<hearth_runtime::WriteOp> {
+    let cur = cx.locale(bot, DRAFT, locale).await?;
+    let mut l = cur.value;
+    if l.status != "Building" {
+        l.status = "NotBuilt".into();
+    }
+    l.updated = cx.now();
+    Ok(hearth_runtime::WriteOp::put(
+        &cx.scope,
+        store::locale_key(bot, DRAFT, locale),
+        &l,
+        hearth_runtime::Expect::Version(cur.version),
+    )?)
 }
 
 #[cfg(test)]
@@ -300,33 +436,4 @@ mod tests {
         assert!(filter_matches("BankBot", "CO", &["bank".into()]));
         assert!(!filter_matches("BankBot", "EQ", &["bank".into()]));
     }
-}
-
-// -- bulk record helpers ----------------------------------------------------------------------
-
-/// Every record of kind `T` whose key starts with `prefix`.
-pub(crate) async fn list_all<T: hearth_runtime::Record>(meta: &MetaStore, scope: &Scope, prefix: &str) -> Result<Vec<(String, Versioned<T>)>> {
-    Ok(meta.list::<T>(scope, &hearth_runtime::ListQuery { prefix: prefix.to_string(), ..Default::default() }).await?)
-}
-
-/// Delete every record of kind `T` whose key starts with `prefix` (in batches).
-pub(crate) async fn delete_all<T: hearth_runtime::Record>(meta: &MetaStore, scope: &Scope, prefix: &str) -> Result<usize> {
-    let keys: Vec<String> = list_all::<T>(meta, scope, prefix).await?.into_iter().map(|(k, _)| k).collect();
-    for chunk in keys.chunks(500) {
-        let ops = chunk.iter().map(|k| hearth_runtime::WriteOp::delete::<T>(scope, k.clone(), hearth_runtime::Expect::Any)).collect();
-        meta.apply(ops).await?;
-    }
-    Ok(keys.len())
-}
-
-/// The write that marks a draft locale as changed since its last build (`NotBuilt`), to go in
-/// the same batch as the change. Errors with ResourceNotFoundException if the locale is gone.
-pub(crate) async fn locale_changed(cx: &Cx<'_>, bot: &str, locale: &str) -> Result<hearth_runtime::WriteOp> {
-    let cur = cx.locale(bot, DRAFT, locale).await?;
-    let mut l = cur.value;
-    if l.status != "Building" {
-        l.status = "NotBuilt".into();
-    }
-    l.updated = cx.now();
-    Ok(hearth_runtime::WriteOp::put(&cx.scope, store::locale_key(bot, DRAFT, locale), &l, hearth_runtime::Expect::Version(cur.version))?)
 }

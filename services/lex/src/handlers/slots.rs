@@ -2,7 +2,10 @@
 //! end of its intent's slot priorities; a deleted one leaves them.
 
 use super::intents::check_prompt;
-use super::{check_description, check_draft, check_name, check_version, filter_matches, gone, list_all, locale_changed, new_id, not_found, page, sort_by_key, Cx};
+use super::{
+    check_description, check_draft, check_name, check_version, filter_matches, gone, list_all,
+    locale_changed, new_id, not_found, page, sort_by_key, Cx,
+};
 use crate::api;
 use crate::domain::builtin::Builtin;
 use crate::error::{LexError, Result};
@@ -15,7 +18,13 @@ fn check_slot(def: &api::UpdateSlotRequest) -> Result<()> {
     let e = &def.value_elicitation_setting;
     match e.slot_constraint.as_str() {
         "Required" | "Optional" => {}
-        other => return Err(LexError::member(other, "valueElicitationSetting.slotConstraint", "Member must satisfy enum value set: [Required, Optional]")),
+        other => {
+            return Err(LexError::member(
+                other,
+                "valueElicitationSetting.slotConstraint",
+                "Member must satisfy enum value set: [Required, Optional]",
+            ))
+        }
     }
     match &e.prompt_specification {
         Some(p) => check_prompt(p, "valueElicitationSetting.promptSpecification")?,
@@ -26,7 +35,14 @@ fn check_slot(def: &api::UpdateSlotRequest) -> Result<()> {
     }
     if let Some(t) = &def.slot_type_id {
         if t.starts_with("AMAZON.") && Builtin::from_signature(t).is_none() {
-            return Err(LexError::Validation(format!("The built-in slot type {t} is not supported. Supported: {}.", Builtin::ALL.iter().map(|b| b.signature()).collect::<Vec<_>>().join(", "))));
+            return Err(LexError::Validation(format!(
+                "The built-in slot type {t} is not supported. Supported: {}.",
+                Builtin::ALL
+                    .iter()
+                    .map(|b| b.signature())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
         }
     }
     if def.slot_type_id.is_none() && def.sub_slot_setting.is_none() {
@@ -37,16 +53,36 @@ fn check_slot(def: &api::UpdateSlotRequest) -> Result<()> {
 
 async fn check_refs(cx: &Cx<'_>, def: &api::UpdateSlotRequest) -> Result<store::Intent> {
     let ikey = store::child_key(&def.bot_id, DRAFT, &def.locale_id, &def.intent_id);
-    let intent = cx.meta().get::<store::Intent>(&cx.scope, &ikey).await?.ok_or_else(not_found)?.value;
-    if let Some(t) = def.slot_type_id.as_deref().filter(|t| !t.starts_with("AMAZON.")) {
+    let intent = cx
+        .meta()
+        .get::<store::Intent>(&cx.scope, &ikey)
+        .await?
+        .ok_or_else(not_found)?
+        .value;
+    if let Some(t) = def
+        .slot_type_id
+        .as_deref()
+        .filter(|t| !t.starts_with("AMAZON."))
+    {
         let tkey = store::child_key(&def.bot_id, DRAFT, &def.locale_id, t);
-        if cx.meta().get::<store::SlotType>(&cx.scope, &tkey).await?.is_none() {
-            return Err(LexError::PreconditionFailed(format!("The slot type {t} does not exist in the locale {}.", def.locale_id)));
+        if cx
+            .meta()
+            .get::<store::SlotType>(&cx.scope, &tkey)
+            .await?
+            .is_none()
+        {
+            return Err(LexError::PreconditionFailed(format!(
+                "The slot type {t} does not exist in the locale {}.",
+                def.locale_id
+            )));
         }
     }
     for (_, s) in list_all::<store::Slot>(cx.meta(), &cx.scope, &format!("{ikey}/")).await? {
         if s.value.def.slot_name == def.slot_name && s.value.def.slot_id != def.slot_id {
-            return Err(LexError::PreconditionFailed(format!("A slot with the name '{}' already exists in the intent {}.", def.slot_name, def.intent_id)));
+            return Err(LexError::PreconditionFailed(format!(
+                "A slot with the name '{}' already exists in the intent {}.",
+                def.slot_name, def.intent_id
+            )));
         }
     }
     Ok(intent)
@@ -72,7 +108,10 @@ fn describe(s: store::Slot, version: &str) -> api::DescribeSlotResponse {
     }
 }
 
-pub(crate) async fn create_slot(cx: &Cx<'_>, req: api::CreateSlotRequest) -> Result<api::CreateSlotResponse> {
+pub(crate) async fn create_slot(
+    cx: &Cx<'_>,
+    req: api::CreateSlotRequest,
+) -> Result<api::CreateSlotResponse> {
     check_draft(&req.bot_version)?;
     let def = api::UpdateSlotRequest {
         bot_id: req.bot_id,
@@ -94,15 +133,31 @@ pub(crate) async fn create_slot(cx: &Cx<'_>, req: api::CreateSlotRequest) -> Res
     let ikey = store::child_key(&def.bot_id, DRAFT, &def.locale_id, &def.intent_id);
     let now = cx.now();
     let mut priorities = intent.def.slot_priorities.take().unwrap_or_default();
-    let next = priorities.iter().map(|p| p.priority).max().map_or(1, |m| m + 1);
-    priorities.push(api::SlotPriority { priority: next, slot_id: def.slot_id.clone() });
+    let next = priorities
+        .iter()
+        .map(|p| p.priority)
+        .max()
+        .map_or(1, |m| m + 1);
+    priorities.push(api::SlotPriority {
+        priority: next,
+        slot_id: def.slot_id.clone(),
+    });
     intent.def.slot_priorities = Some(priorities);
     intent.updated = now;
-    let rec = store::Slot { def, created: now, updated: now };
+    let rec = store::Slot {
+        def,
+        created: now,
+        updated: now,
+    };
     let d = &rec.def;
     cx.meta()
         .apply(vec![
-            WriteOp::put(&cx.scope, store::slot_key(&d.bot_id, DRAFT, &d.locale_id, &d.intent_id, &d.slot_id), &rec, Expect::Absent)?,
+            WriteOp::put(
+                &cx.scope,
+                store::slot_key(&d.bot_id, DRAFT, &d.locale_id, &d.intent_id, &d.slot_id),
+                &rec,
+                Expect::Absent,
+            )?,
             WriteOp::put(&cx.scope, ikey, &intent, Expect::Present)?,
             touch,
         ])
@@ -125,28 +180,61 @@ pub(crate) async fn create_slot(cx: &Cx<'_>, req: api::CreateSlotRequest) -> Res
     })
 }
 
-pub(crate) async fn describe_slot(cx: &Cx<'_>, req: api::DescribeSlotRequest) -> Result<api::DescribeSlotResponse> {
+pub(crate) async fn describe_slot(
+    cx: &Cx<'_>,
+    req: api::DescribeSlotRequest,
+) -> Result<api::DescribeSlotResponse> {
     check_version(&req.bot_version)?;
-    cx.locale(&req.bot_id, &req.bot_version, &req.locale_id).await?;
-    let key = store::slot_key(&req.bot_id, &req.bot_version, &req.locale_id, &req.intent_id, &req.slot_id);
-    let s = cx.meta().get::<store::Slot>(&cx.scope, &key).await?.ok_or_else(not_found)?.value;
+    cx.locale(&req.bot_id, &req.bot_version, &req.locale_id)
+        .await?;
+    let key = store::slot_key(
+        &req.bot_id,
+        &req.bot_version,
+        &req.locale_id,
+        &req.intent_id,
+        &req.slot_id,
+    );
+    let s = cx
+        .meta()
+        .get::<store::Slot>(&cx.scope, &key)
+        .await?
+        .ok_or_else(not_found)?
+        .value;
     Ok(describe(s, &req.bot_version))
 }
 
-pub(crate) async fn update_slot(cx: &Cx<'_>, req: api::UpdateSlotRequest) -> Result<api::UpdateSlotResponse> {
+pub(crate) async fn update_slot(
+    cx: &Cx<'_>,
+    req: api::UpdateSlotRequest,
+) -> Result<api::UpdateSlotResponse> {
     check_draft(&req.bot_version)?;
     check_slot(&req)?;
     let touch = match locale_changed(cx, &req.bot_id, &req.locale_id).await {
         Err(LexError::NotFound(_)) => return Err(gone()),
         other => other?,
     };
-    let key = store::slot_key(&req.bot_id, DRAFT, &req.locale_id, &req.intent_id, &req.slot_id);
-    let cur = cx.meta().get::<store::Slot>(&cx.scope, &key).await?.ok_or_else(gone)?;
+    let key = store::slot_key(
+        &req.bot_id,
+        DRAFT,
+        &req.locale_id,
+        &req.intent_id,
+        &req.slot_id,
+    );
+    let cur = cx
+        .meta()
+        .get::<store::Slot>(&cx.scope, &key)
+        .await?
+        .ok_or_else(gone)?;
     check_refs(cx, &req).await?;
     let mut rec = cur.value;
     rec.def = req;
     rec.updated = cx.now();
-    cx.meta().apply(vec![WriteOp::put(&cx.scope, key, &rec, Expect::Version(cur.version))?, touch]).await?;
+    cx.meta()
+        .apply(vec![
+            WriteOp::put(&cx.scope, key, &rec, Expect::Version(cur.version))?,
+            touch,
+        ])
+        .await?;
     let r = describe(rec, DRAFT);
     Ok(api::UpdateSlotResponse {
         bot_id: r.bot_id,
@@ -172,33 +260,71 @@ pub(crate) async fn delete_slot(cx: &Cx<'_>, req: api::DeleteSlotRequest) -> Res
         Err(LexError::NotFound(_)) => return Err(gone()),
         other => other?,
     };
-    let key = store::slot_key(&req.bot_id, DRAFT, &req.locale_id, &req.intent_id, &req.slot_id);
-    cx.meta().get::<store::Slot>(&cx.scope, &key).await?.ok_or_else(gone)?;
+    let key = store::slot_key(
+        &req.bot_id,
+        DRAFT,
+        &req.locale_id,
+        &req.intent_id,
+        &req.slot_id,
+    );
+    cx.meta()
+        .get::<store::Slot>(&cx.scope, &key)
+        .await?
+        .ok_or_else(gone)?;
     let ikey = store::child_key(&req.bot_id, DRAFT, &req.locale_id, &req.intent_id);
-    let mut ops = vec![WriteOp::delete::<store::Slot>(&cx.scope, key, Expect::Any), touch];
+    let mut ops = vec![
+        WriteOp::delete::<store::Slot>(&cx.scope, key, Expect::Any),
+        touch,
+    ];
     if let Some(cur) = cx.meta().get::<store::Intent>(&cx.scope, &ikey).await? {
         let mut intent = cur.value;
         if let Some(p) = intent.def.slot_priorities.as_mut() {
             p.retain(|p| p.slot_id != req.slot_id);
         }
-        ops.push(WriteOp::put(&cx.scope, ikey, &intent, Expect::Version(cur.version))?);
+        ops.push(WriteOp::put(
+            &cx.scope,
+            ikey,
+            &intent,
+            Expect::Version(cur.version),
+        )?);
     }
     cx.meta().apply(ops).await?;
     Ok(())
 }
 
-pub(crate) async fn list_slots(cx: &Cx<'_>, req: api::ListSlotsRequest) -> Result<api::ListSlotsResponse> {
+pub(crate) async fn list_slots(
+    cx: &Cx<'_>,
+    req: api::ListSlotsRequest,
+) -> Result<api::ListSlotsResponse> {
     check_version(&req.bot_version)?;
-    cx.locale(&req.bot_id, &req.bot_version, &req.locale_id).await?;
-    let ikey = store::child_key(&req.bot_id, &req.bot_version, &req.locale_id, &req.intent_id);
-    cx.meta().get::<store::Intent>(&cx.scope, &ikey).await?.ok_or_else(not_found)?;
-    let mut slots: Vec<store::Slot> = list_all::<store::Slot>(cx.meta(), &cx.scope, &format!("{ikey}/")).await?.into_iter().map(|(_, s)| s.value).collect();
+    cx.locale(&req.bot_id, &req.bot_version, &req.locale_id)
+        .await?;
+    let ikey = store::child_key(
+        &req.bot_id,
+        &req.bot_version,
+        &req.locale_id,
+        &req.intent_id,
+    );
+    cx.meta()
+        .get::<store::Intent>(&cx.scope, &ikey)
+        .await?
+        .ok_or_else(not_found)?;
+    let mut slots: Vec<store::Slot> =
+        list_all::<store::Slot>(cx.meta(), &cx.scope, &format!("{ikey}/"))
+            .await?
+            .into_iter()
+            .map(|(_, s)| s.value)
+            .collect();
     for f in req.filters.iter().flatten() {
         slots.retain(|s| filter_matches(&s.def.slot_name, &f.operator, &f.values));
     }
     match req.sort_by.as_ref() {
-        Some(s) if s.attribute == "LastUpdatedDateTime" => sort_by_key(&mut slots, Some(s.order.as_str()), |s| s.updated),
-        s => sort_by_key(&mut slots, s.map(|s| s.order.as_str()), |s| s.def.slot_name.to_lowercase()),
+        Some(s) if s.attribute == "LastUpdatedDateTime" => {
+            sort_by_key(&mut slots, Some(s.order.as_str()), |s| s.updated)
+        }
+        s => sort_by_key(&mut slots, s.map(|s| s.order.as_str()), |s| {
+            s.def.slot_name.to_lowercase()
+        }),
     }
     let (items, next) = page(slots, req.max_results, req.next_token.as_deref())?;
     Ok(api::ListSlotsResponse {
@@ -217,7 +343,10 @@ pub(crate) async fn list_slots(cx: &Cx<'_>, req: api::ListSlotsRequest) -> Resul
                     slot_id: Some(s.def.slot_id),
                     slot_name: Some(s.def.slot_name),
                     slot_type_id: s.def.slot_type_id,
-                    value_elicitation_prompt_specification: s.def.value_elicitation_setting.prompt_specification,
+                    value_elicitation_prompt_specification: s
+                        .def
+                        .value_elicitation_setting
+                        .prompt_specification,
                 })
                 .collect(),
         ),

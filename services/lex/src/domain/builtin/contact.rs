@@ -26,8 +26,15 @@ fn phone_digits(w: &str, original: &str) -> Option<String> {
     if let Some(d) = digit_word(w) {
         return Some(d.to_string());
     }
-    let src = if original.starts_with('(') || original.starts_with('+') { original } else { w };
-    let cleaned: String = src.chars().filter(|c| !matches!(c, '(' | ')' | '-' | '.' | '+')).collect();
+    let src = if original.starts_with('(') || original.starts_with('+') {
+        original
+    } else {
+        w
+    };
+    let cleaned: String = src
+        .chars()
+        .filter(|c| !matches!(c, '(' | ')' | '-' | '.' | '+'))
+        .collect();
     (!cleaned.is_empty() && cleaned.bytes().all(|b| b.is_ascii_digit())).then_some(cleaned)
 }
 
@@ -72,7 +79,11 @@ pub fn find_phones(tokens: &[Token]) -> Vec<PhoneSpan> {
             j += 1;
         }
         if j > i && valid_phone(&digits, plus) {
-            out.push(PhoneSpan { start: i, end: j, number: if plus { format!("+{digits}") } else { digits } });
+            out.push(PhoneSpan {
+                start: i,
+                end: j,
+                number: if plus { format!("+{digits}") } else { digits },
+            });
         }
         // A run of digit groups is one number or none (never its tail).
         i = j.max(i + 1);
@@ -91,20 +102,34 @@ pub fn parse_phone(tokens: &[Token]) -> Option<String> {
 
 /// Whether `s` looks like an e-mail address (`local@domain.tld`).
 pub fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else { return false };
-    let ok_chars = |p: &str, extra: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || extra.contains(c));
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    let ok_chars = |p: &str, extra: &str| {
+        !p.is_empty()
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || extra.contains(c))
+    };
     ok_chars(local, "._%+-")
         && ok_chars(domain, ".-")
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")
-        && domain.rsplit('.').next().is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()))
+        && domain
+            .rsplit('.')
+            .next()
+            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()))
 }
 
 /// Written addresses in `tokens`: (token index, address).
 pub fn find_emails(tokens: &[Token]) -> Vec<(usize, String)> {
-    tokens.iter().enumerate().filter(|(_, t)| is_email(&t.norm)).map(|(i, t)| (i, t.norm.clone())).collect()
+    tokens
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| is_email(&t.norm))
+        .map(|(i, t)| (i, t.norm.clone()))
+        .collect()
 }
 
 /// The address `tokens` give, written or spoken ("jo dot smith at example dot com").
@@ -117,7 +142,10 @@ pub fn parse_email(tokens: &[Token]) -> Option<String> {
     let at = words.iter().rposition(|w| *w == "at")?;
     let mut start = 0;
     for (k, w) in words[..at].iter().enumerate() {
-        if matches!(*w, "is" | "it's" | "its" | "email" | "e-mail" | "address" | "my" | "it") {
+        if matches!(
+            *w,
+            "is" | "it's" | "its" | "email" | "e-mail" | "address" | "my" | "it"
+        ) {
             start = k + 1;
         }
     }
@@ -147,19 +175,47 @@ mod tests {
 
     #[test]
     fn phones_written_and_spoken() {
-        assert_eq!(parse_phone(&tokenize("(555) 123-4567")).as_deref(), Some("5551234567"));
-        assert_eq!(parse_phone(&tokenize("my number is +44 20 7946 0958")).as_deref(), Some("+442079460958"));
-        assert_eq!(parse_phone(&tokenize("five five five one two three double four five six")).as_deref(), Some("5551234456"));
-        assert_eq!(parse_phone(&tokenize("call me at 555 123 4567 please")).as_deref(), Some("5551234567"));
-        assert_eq!(parse_phone(&tokenize("123 456 7890")), None, "area code cannot start with 1");
+        assert_eq!(
+            parse_phone(&tokenize("(555) 123-4567")).as_deref(),
+            Some("5551234567")
+        );
+        assert_eq!(
+            parse_phone(&tokenize("my number is +44 20 7946 0958")).as_deref(),
+            Some("+442079460958")
+        );
+        assert_eq!(
+            parse_phone(&tokenize(
+                "five five five one two three double four five six"
+            ))
+            .as_deref(),
+            Some("5551234456")
+        );
+        assert_eq!(
+            parse_phone(&tokenize("call me at 555 123 4567 please")).as_deref(),
+            Some("5551234567")
+        );
+        assert_eq!(
+            parse_phone(&tokenize("123 456 7890")),
+            None,
+            "area code cannot start with 1"
+        );
         assert_eq!(parse_phone(&tokenize("42")), None);
     }
 
     #[test]
     fn emails_written_and_spoken() {
-        assert_eq!(parse_email(&tokenize("It's Jo.Smith@Example.com.")).as_deref(), Some("jo.smith@example.com"));
-        assert_eq!(parse_email(&tokenize("my email is jo dot smith at example dot com")).as_deref(), Some("jo.smith@example.com"));
-        assert_eq!(parse_email(&tokenize("jo underscore 7 at mail dot co dot uk")).as_deref(), Some("jo_7@mail.co.uk"));
+        assert_eq!(
+            parse_email(&tokenize("It's Jo.Smith@Example.com.")).as_deref(),
+            Some("jo.smith@example.com")
+        );
+        assert_eq!(
+            parse_email(&tokenize("my email is jo dot smith at example dot com")).as_deref(),
+            Some("jo.smith@example.com")
+        );
+        assert_eq!(
+            parse_email(&tokenize("jo underscore 7 at mail dot co dot uk")).as_deref(),
+            Some("jo_7@mail.co.uk")
+        );
         assert_eq!(parse_email(&tokenize("at the office")), None);
         assert!(!is_email("a@b"));
         assert!(!is_email("a@b..com"));

@@ -37,7 +37,11 @@ pub fn find_dates(tokens: &[Token], today: Date) -> Vec<DateSpan> {
     while i < words.len() {
         match match_at(&words[i..], today) {
             Some((len, date)) => {
-                out.push(DateSpan { start: i, end: i + len, date });
+                out.push(DateSpan {
+                    start: i,
+                    end: i + len,
+                    date,
+                });
                 i += len;
             }
             None => i += 1,
@@ -55,7 +59,22 @@ pub fn parse_date(words: &[&str], today: Date) -> Option<Date> {
                 return Some(d);
             }
         }
-        if !matches!(words[skip], "on" | "for" | "by" | "it's" | "its" | "is" | "it" | "date" | "the" | "was" | "born" | "i" | "i'm" | "say") {
+        if !matches!(
+            words[skip],
+            "on" | "for"
+                | "by"
+                | "it's"
+                | "its"
+                | "is"
+                | "it"
+                | "date"
+                | "the"
+                | "was"
+                | "born"
+                | "i"
+                | "i'm"
+                | "say"
+        ) {
             break;
         }
     }
@@ -116,12 +135,20 @@ fn match_at(w: &[&str], today: Date) -> Option<(usize, Date)> {
         "this" | "next" | "coming" | "on" | "last" | "past" | "previous" => (Some(first), 1),
         _ => (None, 0),
     };
-    let wd_at = if modifier.is_some() && w.get(1) == Some(&"coming") { 2 } else { wd_at };
+    let wd_at = if modifier.is_some() && w.get(1) == Some(&"coming") {
+        2
+    } else {
+        wd_at
+    };
     if let Some(wd) = w.get(wd_at).and_then(|x| weekday_word(x)) {
         let back = matches!(modifier, Some("last" | "past" | "previous"));
         let mut d = today;
         for _ in 0..7 {
-            d = if back { d.previous_day()? } else { d.next_day()? };
+            d = if back {
+                d.previous_day()?
+            } else {
+                d.next_day()?
+            };
             if d.weekday() == wd {
                 break;
             }
@@ -156,18 +183,27 @@ fn unit_days(unit: &str) -> Option<(i64, &'static str)> {
 
 fn add_months(d: Date, months: i64) -> Option<Date> {
     let total = d.year() as i64 * 12 + (d.month() as i64 - 1) + months;
-    let (y, m) = (total.div_euclid(12) as i32, (total.rem_euclid(12) + 1) as u8);
+    let (y, m) = (
+        total.div_euclid(12) as i32,
+        (total.rem_euclid(12) + 1) as u8,
+    );
     let month = Month::try_from(m).ok()?;
     let last = month.length(y);
     Date::from_calendar_date(y, month, d.day().min(last)).ok()
 }
 
 fn relative_amount(w: &[&str], today: Date) -> Option<(usize, Date)> {
-    let (start, forward_marker) = if w.first() == Some(&"in") { (1, true) } else { (0, false) };
+    let (start, forward_marker) = if w.first() == Some(&"in") {
+        (1, true)
+    } else {
+        (0, false)
+    };
     // The amount: "a", "an", "a couple of", or a number of up to 3 words.
     let mut amount = None;
     let mut used = 0;
-    if matches!(w.get(start), Some(&"a") | Some(&"an") | Some(&"one")) && w.get(start + 1).and_then(|u| unit_days(u)).is_some() {
+    if matches!(w.get(start), Some(&"a") | Some(&"an") | Some(&"one"))
+        && w.get(start + 1).and_then(|u| unit_days(u)).is_some()
+    {
         amount = Some(1);
         used = 1;
     } else if w.get(start..start + 3) == Some(&["a", "couple", "of"][..]) {
@@ -188,7 +224,10 @@ fn relative_amount(w: &[&str], today: Date) -> Option<(usize, Date)> {
     let (mult, kind) = unit_days(w.get(start + used)?)?;
     let mut len = start + used + 1;
     let ago = w.get(len) == Some(&"ago");
-    let from_now = matches!(w.get(len..len + 2), Some(&["from", "now"]) | Some(&["from", "today"]));
+    let from_now = matches!(
+        w.get(len..len + 2),
+        Some(&["from", "now"]) | Some(&["from", "today"])
+    );
     if !forward_marker && !ago && !from_now {
         return None;
     }
@@ -207,9 +246,18 @@ fn relative_amount(w: &[&str], today: Date) -> Option<(usize, Date)> {
 
 /// "4/15/23", "04/15/2023", "2024-01-02", "4-15-2023" (US month-first).
 fn numeric_date(w: &str, today: Date) -> Option<Date> {
-    let sep = if w.contains('/') { '/' } else if w.contains('-') { '-' } else { return None };
+    let sep = if w.contains('/') {
+        '/'
+    } else if w.contains('-') {
+        '-'
+    } else {
+        return None;
+    };
     let parts: Vec<&str> = w.split(sep).collect();
-    if !parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) {
+    if !parts
+        .iter()
+        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    {
         return None;
     }
     let num = |s: &str| s.parse::<i32>().ok();
@@ -222,11 +270,20 @@ fn numeric_date(w: &str, today: Date) -> Option<Date> {
         }
         [a, b] if sep == '/' => {
             let (m, d) = (num(a)?, num(b)?);
-            return future(today, Month::try_from(u8::try_from(m).ok()?).ok()?, u8::try_from(d).ok()?);
+            return future(
+                today,
+                Month::try_from(u8::try_from(m).ok()?).ok()?,
+                u8::try_from(d).ok()?,
+            );
         }
         _ => return None,
     };
-    Date::from_calendar_date(y, Month::try_from(u8::try_from(m).ok()?).ok()?, u8::try_from(d).ok()?).ok()
+    Date::from_calendar_date(
+        y,
+        Month::try_from(u8::try_from(m).ok()?).ok()?,
+        u8::try_from(d).ok()?,
+    )
+    .ok()
 }
 
 /// The next `month`/`day` on or after today.
@@ -247,7 +304,10 @@ fn day_of_month(w: &[&str]) -> Option<(usize, u8)> {
                 return Some((len, d as u8));
             }
         }
-        if let Some(n) = parse_number(ws).filter(|n| !n.digit_run).and_then(|n| n.value.parse::<u8>().ok()) {
+        if let Some(n) = parse_number(ws)
+            .filter(|n| !n.digit_run)
+            .and_then(|n| n.value.parse::<u8>().ok())
+        {
             if (1..=31).contains(&n) {
                 return Some((len, n));
             }
@@ -284,7 +344,9 @@ fn month_day(w: &[&str], today: Date) -> Option<(usize, Date)> {
             k += 1;
         }
         match year(&w[k.min(w.len())..]) {
-            Some((ylen, y)) => Date::from_calendar_date(y, month, day).ok().map(|d| (k + ylen, d)),
+            Some((ylen, y)) => Date::from_calendar_date(y, month, day)
+                .ok()
+                .map(|d| (k + ylen, d)),
             None => future(today, month, day).map(|d| (used, d)),
         }
     };
@@ -311,7 +373,10 @@ fn month_day(w: &[&str], today: Date) -> Option<(usize, Date)> {
                         return Some((1 + dlen, dd));
                     }
                 }
-                probe = add_months(Date::from_calendar_date(probe.year(), probe.month(), 1).ok()?, 1)?;
+                probe = add_months(
+                    Date::from_calendar_date(probe.year(), probe.month(), 1).ok()?,
+                    1,
+                )?;
             }
         }
     }
@@ -351,11 +416,18 @@ mod tests {
     #[test]
     fn calendar_dates() {
         assert_eq!(p("January 1, 1980").as_deref(), Some("1980-01-01"));
-        assert_eq!(p("january first nineteen eighty").as_deref(), Some("1980-01-01"));
+        assert_eq!(
+            p("january first nineteen eighty").as_deref(),
+            Some("1980-01-01")
+        );
         assert_eq!(p("1st of January 1980").as_deref(), Some("1980-01-01"));
         assert_eq!(p("December first").as_deref(), Some("2024-12-01"));
         assert_eq!(p("April 15th").as_deref(), Some("2024-04-15"));
-        assert_eq!(p("on March 1st").as_deref(), Some("2025-03-01"), "past dates roll forward");
+        assert_eq!(
+            p("on March 1st").as_deref(),
+            Some("2025-03-01"),
+            "past dates roll forward"
+        );
         assert_eq!(p("15 April 2024").as_deref(), Some("2024-04-15"));
         assert_eq!(p("the fifteenth of may").as_deref(), Some("2024-05-15"));
         assert_eq!(p("4/15/23").as_deref(), Some("2023-04-15"));
@@ -369,7 +441,10 @@ mod tests {
     fn dates_inside_sentences() {
         let t = tokenize("book a cleaning appointment tomorrow and another on April 15th please");
         let f = find_dates(&t, TODAY);
-        assert_eq!(f.iter().map(|s| iso(s.date)).collect::<Vec<_>>(), ["2024-03-14", "2024-04-15"]);
+        assert_eq!(
+            f.iter().map(|s| iso(s.date)).collect::<Vec<_>>(),
+            ["2024-03-14", "2024-04-15"]
+        );
         assert_eq!((f[1].start, f[1].end), (8, 10));
     }
 }

@@ -116,27 +116,57 @@ pub struct Found {
 
 /// Values of type `b` inside a sentence.
 pub fn find(b: Builtin, utterance: &str, tokens: &[Token], now: Now) -> Vec<Found> {
-    let mk = |start: usize, end: usize, resolved: String| Found { start, end, original: span_text(utterance, tokens, start, end), resolved };
+    let mk = |start: usize, end: usize, resolved: String| Found {
+        start,
+        end,
+        original: span_text(utterance, tokens, start, end),
+        resolved,
+    };
     match b {
-        Builtin::Number => numbers::find_numbers(tokens).into_iter().map(|s| mk(s.start, s.end, s.number.value)).collect(),
+        Builtin::Number => numbers::find_numbers(tokens)
+            .into_iter()
+            .map(|s| mk(s.start, s.end, s.number.value))
+            .collect(),
         Builtin::AlphaNumeric => {
-            let mut out: Vec<Found> = numbers::find_numbers(tokens).into_iter().filter(|s| s.number.digits.len() >= 2).map(|s| mk(s.start, s.end, s.number.digits)).collect();
+            let mut out: Vec<Found> = numbers::find_numbers(tokens)
+                .into_iter()
+                .filter(|s| s.number.digits.len() >= 2)
+                .map(|s| mk(s.start, s.end, s.number.digits))
+                .collect();
             for (i, t) in tokens.iter().enumerate() {
                 let has_digit = t.text.chars().any(|c| c.is_ascii_digit());
                 let has_alpha = t.text.chars().any(|c| c.is_alphabetic());
-                if has_digit && has_alpha && t.text.chars().all(|c| c.is_alphanumeric() || c == '-') && !out.iter().any(|f| f.start <= i && i < f.end) {
+                if has_digit
+                    && has_alpha
+                    && t.text.chars().all(|c| c.is_alphanumeric() || c == '-')
+                    && !out.iter().any(|f| f.start <= i && i < f.end)
+                {
                     out.push(mk(i, i + 1, t.text.replace('-', "")));
                 }
             }
             out.sort_by_key(|f| f.start);
             out
         }
-        Builtin::Date => dates::find_dates(tokens, now.today).into_iter().map(|s| mk(s.start, s.end, dates::iso(s.date))).collect(),
-        Builtin::Time => times::find_times(tokens).into_iter().map(|s| mk(s.start, s.end, times::hhmm(s.hour, s.minute))).collect(),
-        Builtin::PhoneNumber => contact::find_phones(tokens).into_iter().map(|s| mk(s.start, s.end, s.number)).collect(),
-        Builtin::EmailAddress => contact::find_emails(tokens).into_iter().map(|(i, e)| mk(i, i + 1, e)).collect(),
+        Builtin::Date => dates::find_dates(tokens, now.today)
+            .into_iter()
+            .map(|s| mk(s.start, s.end, dates::iso(s.date)))
+            .collect(),
+        Builtin::Time => times::find_times(tokens)
+            .into_iter()
+            .map(|s| mk(s.start, s.end, times::hhmm(s.hour, s.minute)))
+            .collect(),
+        Builtin::PhoneNumber => contact::find_phones(tokens)
+            .into_iter()
+            .map(|s| mk(s.start, s.end, s.number))
+            .collect(),
+        Builtin::EmailAddress => contact::find_emails(tokens)
+            .into_iter()
+            .map(|(i, e)| mk(i, i + 1, e))
+            .collect(),
         // Names, confirmations and free-form text are recognised from templates and answers only.
-        Builtin::FirstName | Builtin::LastName | Builtin::Confirmation | Builtin::FreeFormInput => Vec::new(),
+        Builtin::FirstName | Builtin::LastName | Builtin::Confirmation | Builtin::FreeFormInput => {
+            Vec::new()
+        }
     }
 }
 
@@ -145,7 +175,12 @@ pub fn parse_answer(b: Builtin, utterance: &str, tokens: &[Token], now: Now) -> 
     if tokens.is_empty() {
         return None;
     }
-    let whole = |resolved: String| Found { start: 0, end: tokens.len(), original: span_text(utterance, tokens, 0, tokens.len()), resolved };
+    let whole = |resolved: String| Found {
+        start: 0,
+        end: tokens.len(),
+        original: span_text(utterance, tokens, 0, tokens.len()),
+        resolved,
+    };
     let words: Vec<&str> = tokens.iter().map(|t| t.norm.as_str()).collect();
     match b {
         Builtin::Number => {
@@ -163,12 +198,15 @@ pub fn parse_answer(b: Builtin, utterance: &str, tokens: &[Token], now: Now) -> 
             Some((h, m)) => Some(whole(times::hhmm(h, m))),
             None => single(find(b, utterance, tokens, now)),
         },
-        Builtin::PhoneNumber => contact::find_phones(tokens).into_iter().next().map(|s| Found {
-            start: s.start,
-            end: s.end,
-            original: span_text(utterance, tokens, s.start, s.end),
-            resolved: s.number,
-        }),
+        Builtin::PhoneNumber => contact::find_phones(tokens)
+            .into_iter()
+            .next()
+            .map(|s| Found {
+                start: s.start,
+                end: s.end,
+                original: span_text(utterance, tokens, s.start, s.end),
+                resolved: s.number,
+            }),
         Builtin::EmailAddress => contact::parse_email(tokens).map(whole),
         Builtin::Confirmation => words::confirmation(tokens).map(|c| whole(c.to_string())),
         Builtin::FirstName => words::name(tokens, false).map(whole),
@@ -191,7 +229,9 @@ mod tests {
     use crate::domain::text::tokenize;
     use time::macros::date;
 
-    const NOW: Now = Now { today: date!(2024 - 03 - 13) };
+    const NOW: Now = Now {
+        today: date!(2024 - 03 - 13),
+    };
 
     fn answer(b: Builtin, s: &str) -> Option<String> {
         parse_answer(b, s, &tokenize(s), NOW).map(|f| f.resolved)
@@ -199,23 +239,59 @@ mod tests {
 
     #[test]
     fn one_zero_zero_and_one_hundred() {
-        assert_eq!(answer(Builtin::Number, "one zero zero").as_deref(), Some("100"));
-        assert_eq!(answer(Builtin::Number, "one hundred").as_deref(), Some("100"));
-        assert_eq!(answer(Builtin::AlphaNumeric, "zero one zero zero").as_deref(), Some("0100"));
-        assert_eq!(answer(Builtin::Number, "zero one zero zero").as_deref(), Some("100"));
-        assert_eq!(answer(Builtin::Number, "I'd like 12 please").as_deref(), Some("12"));
+        assert_eq!(
+            answer(Builtin::Number, "one zero zero").as_deref(),
+            Some("100")
+        );
+        assert_eq!(
+            answer(Builtin::Number, "one hundred").as_deref(),
+            Some("100")
+        );
+        assert_eq!(
+            answer(Builtin::AlphaNumeric, "zero one zero zero").as_deref(),
+            Some("0100")
+        );
+        assert_eq!(
+            answer(Builtin::Number, "zero one zero zero").as_deref(),
+            Some("100")
+        );
+        assert_eq!(
+            answer(Builtin::Number, "I'd like 12 please").as_deref(),
+            Some("12")
+        );
     }
 
     #[test]
     fn answers_of_each_type() {
-        assert_eq!(answer(Builtin::Date, "next Tuesday").as_deref(), Some("2024-03-19"));
-        assert_eq!(answer(Builtin::Date, "my birthday is January 1, 1980").as_deref(), Some("1980-01-01"));
-        assert_eq!(answer(Builtin::Time, "around 3 pm").as_deref(), Some("15:00"));
-        assert_eq!(answer(Builtin::PhoneNumber, "it's 555 123 4567").as_deref(), Some("5551234567"));
-        assert_eq!(answer(Builtin::EmailAddress, "jo at example dot com").as_deref(), Some("jo@example.com"));
+        assert_eq!(
+            answer(Builtin::Date, "next Tuesday").as_deref(),
+            Some("2024-03-19")
+        );
+        assert_eq!(
+            answer(Builtin::Date, "my birthday is January 1, 1980").as_deref(),
+            Some("1980-01-01")
+        );
+        assert_eq!(
+            answer(Builtin::Time, "around 3 pm").as_deref(),
+            Some("15:00")
+        );
+        assert_eq!(
+            answer(Builtin::PhoneNumber, "it's 555 123 4567").as_deref(),
+            Some("5551234567")
+        );
+        assert_eq!(
+            answer(Builtin::EmailAddress, "jo at example dot com").as_deref(),
+            Some("jo@example.com")
+        );
         assert_eq!(answer(Builtin::Confirmation, "yep").as_deref(), Some("Yes"));
-        assert_eq!(answer(Builtin::FirstName, "I'm Maria").as_deref(), Some("Maria"));
-        assert_eq!(answer(Builtin::FreeFormInput, " anything at all ").as_deref(), Some("anything at all"));
+        assert_eq!(
+            answer(Builtin::FirstName, "I'm Maria").as_deref(),
+            Some("Maria")
+        );
+        assert_eq!(
+            answer(Builtin::FreeFormInput, " anything at all ").as_deref(),
+            Some("anything at all")
+        );
         assert_eq!(Builtin::from_signature("AMAZON.Date"), Some(Builtin::Date));
         assert_eq!(Builtin::from_signature("AMAZON.Nope"), None);
     }

@@ -50,11 +50,52 @@ pub fn digit_word(w: &str) -> Option<char> {
 fn is_number_word(w: &str) -> bool {
     matches!(
         w,
-        "zero" | "oh" | "one" | "two" | "three" | "four" | "five" | "six" | "seven" | "eight" | "nine" | "ten" | "eleven" | "twelve"
-            | "thirteen" | "fourteen" | "fifteen" | "sixteen" | "seventeen" | "eighteen" | "nineteen" | "twenty" | "thirty"
-            | "forty" | "fifty" | "sixty" | "seventy" | "eighty" | "ninety" | "hundred" | "thousand" | "million" | "billion"
-            | "point" | "and" | "a" | "minus" | "negative" | "double" | "triple" | "hundreds" | "thousands" | "millions"
-    ) || w.split('-').count() == 2 && w.split('-').all(|p| is_number_word(p) && p != "and" && p != "a")
+        "zero"
+            | "oh"
+            | "one"
+            | "two"
+            | "three"
+            | "four"
+            | "five"
+            | "six"
+            | "seven"
+            | "eight"
+            | "nine"
+            | "ten"
+            | "eleven"
+            | "twelve"
+            | "thirteen"
+            | "fourteen"
+            | "fifteen"
+            | "sixteen"
+            | "seventeen"
+            | "eighteen"
+            | "nineteen"
+            | "twenty"
+            | "thirty"
+            | "forty"
+            | "fifty"
+            | "sixty"
+            | "seventy"
+            | "eighty"
+            | "ninety"
+            | "hundred"
+            | "thousand"
+            | "million"
+            | "billion"
+            | "point"
+            | "and"
+            | "a"
+            | "minus"
+            | "negative"
+            | "double"
+            | "triple"
+            | "hundreds"
+            | "thousands"
+            | "millions"
+    ) || w.split('-').count() == 2
+        && w.split('-')
+            .all(|p| is_number_word(p) && p != "and" && p != "a")
 }
 
 /// A numeral written with digits: "42", "-3", "3.50", "1,000", "$20" → canonical form.
@@ -71,7 +112,11 @@ pub fn numeral(w: &str) -> Option<String> {
     let plain: String = if body.contains(',') {
         let int = body.split('.').next().unwrap_or("");
         let groups: Vec<&str> = int.split(',').collect();
-        if groups.len() < 2 || groups[0].is_empty() || groups[0].len() > 3 || groups[1..].iter().any(|g| g.len() != 3) {
+        if groups.len() < 2
+            || groups[0].is_empty()
+            || groups[0].len() > 3
+            || groups[1..].iter().any(|g| g.len() != 3)
+        {
             return None;
         }
         body.replace(',', "")
@@ -114,14 +159,22 @@ pub fn parse_number(words: &[&str]) -> Option<Number> {
             if let Some(v) = numeral(w) {
                 let digits = w.trim_start_matches(['-', '+', '$']).replace(',', "");
                 let all_digits = digits.bytes().all(|b| b.is_ascii_digit());
-                return Some(Number { value: v.clone(), digits: if all_digits { digits } else { v }, digit_run: false });
+                return Some(Number {
+                    value: v.clone(),
+                    digits: if all_digits { digits } else { v },
+                    digit_run: false,
+                });
             }
             spoken(words)
         }
         _ => {
             if let Some(d) = digit_run(words) {
                 let v = d.trim_start_matches('0');
-                return Some(Number { value: if v.is_empty() { "0".into() } else { v.into() }, digits: d, digit_run: true });
+                return Some(Number {
+                    value: if v.is_empty() { "0".into() } else { v.into() },
+                    digits: d,
+                    digit_run: true,
+                });
             }
             spoken(words)
         }
@@ -154,7 +207,9 @@ fn spoken(words: &[&str]) -> Option<Number> {
     }
     let first = *words.first()?;
     let last = *words.last()?;
-    if matches!(first, "and" | "point") || matches!(last, "and" | "point" | "a" | "minus" | "negative") {
+    if matches!(first, "and" | "point")
+        || matches!(last, "and" | "point" | "a" | "minus" | "negative")
+    {
         return None;
     }
     let (neg, words) = match first {
@@ -165,7 +220,12 @@ fn spoken(words: &[&str]) -> Option<Number> {
     // "a hundred" → "one hundred"; "a" anywhere else is not part of a number.
     for i in 0..ws.len() {
         if ws[i] == "a" {
-            if i + 1 < ws.len() && matches!(ws[i + 1].as_str(), "hundred" | "thousand" | "million" | "billion") {
+            if i + 1 < ws.len()
+                && matches!(
+                    ws[i + 1].as_str(),
+                    "hundred" | "thousand" | "million" | "billion"
+                )
+            {
                 ws[i] = "one".into();
             } else {
                 return None;
@@ -181,8 +241,16 @@ fn spoken(words: &[&str]) -> Option<Number> {
         let frac: Option<String> = ws[p + 1..].iter().map(|w| digit_word(w)).collect();
         let frac = frac.filter(|f| !f.is_empty())?;
         let value = numeral(&format!("{}.{frac}", int.value))?;
-        let value = if neg && value != "0" { format!("-{value}") } else { value };
-        return Some(Number { digits: value.clone(), value, digit_run: false });
+        let value = if neg && value != "0" {
+            format!("-{value}")
+        } else {
+            value
+        };
+        return Some(Number {
+            digits: value.clone(),
+            value,
+            digit_run: false,
+        });
     }
     let phrase = ws.join(" ");
     let en = Language::english();
@@ -191,8 +259,16 @@ fn spoken(words: &[&str]) -> Option<Number> {
         _ => year_pairs(&ws)?,
     };
     let value = numeral(&value)?;
-    let value = if neg && value != "0" { format!("-{value}") } else { value };
-    Some(Number { digits: value.clone(), value, digit_run: false })
+    let value = if neg && value != "0" {
+        format!("-{value}")
+    } else {
+        value
+    };
+    Some(Number {
+        digits: value.clone(),
+        value,
+        digit_run: false,
+    })
 }
 
 /// "nineteen ninety nine" → 1999, "twenty twenty four" → 2024, "nineteen oh five" → 1905.
@@ -229,11 +305,18 @@ pub fn find_numbers(tokens: &[Token]) -> Vec<NumberSpan> {
         let max = (i + 12).min(tokens.len());
         for j in (i + 1..=max).rev() {
             let words: Vec<&str> = tokens[i..j].iter().map(|t| t.norm.as_str()).collect();
-            if !words.iter().all(|w| is_number_word(w) || numeral(w).is_some() || digit_word(w).is_some()) {
+            if !words
+                .iter()
+                .all(|w| is_number_word(w) || numeral(w).is_some() || digit_word(w).is_some())
+            {
                 continue;
             }
             if let Some(n) = parse_number(&words) {
-                best = Some(NumberSpan { start: i, end: j, number: n });
+                best = Some(NumberSpan {
+                    start: i,
+                    end: j,
+                    number: n,
+                });
                 break;
             }
         }
@@ -251,8 +334,26 @@ pub fn find_numbers(tokens: &[Token]) -> Vec<NumberSpan> {
 /// Ordinal words and numerals up to 31 ("first", "twenty first", "3rd", "15th") → value.
 pub fn ordinal(words: &[&str]) -> Option<u32> {
     const ORD: [&str; 20] = [
-        "zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh", "twelfth",
-        "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth",
+        "zeroth",
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "fifth",
+        "sixth",
+        "seventh",
+        "eighth",
+        "ninth",
+        "tenth",
+        "eleventh",
+        "twelfth",
+        "thirteenth",
+        "fourteenth",
+        "fifteenth",
+        "sixteenth",
+        "seventeenth",
+        "eighteenth",
+        "nineteenth",
     ];
     match words {
         [w] => {
@@ -331,7 +432,10 @@ mod tests {
     #[test]
     fn numbers_are_found_in_sentences() {
         let t = tokenize("I need 3 tickets for twenty five people, not one hundred and ten");
-        let found: Vec<String> = find_numbers(&t).into_iter().map(|s| s.number.value).collect();
+        let found: Vec<String> = find_numbers(&t)
+            .into_iter()
+            .map(|s| s.number.value)
+            .collect();
         assert_eq!(found, ["3", "25", "110"]);
         let t = tokenize("my pin is one two three four");
         let f = find_numbers(&t);

@@ -30,7 +30,12 @@ pub fn find_times(tokens: &[Token]) -> Vec<TimeSpan> {
     while i < words.len() {
         match match_at(&words[i..], false) {
             Some((len, h, m)) => {
-                out.push(TimeSpan { start: i, end: i + len, hour: h, minute: m });
+                out.push(TimeSpan {
+                    start: i,
+                    end: i + len,
+                    hour: h,
+                    minute: m,
+                });
                 i += len;
             }
             None => i += 1,
@@ -47,7 +52,10 @@ pub fn parse_time(words: &[&str]) -> Option<(u8, u8)> {
                 return Some((h, m));
             }
         }
-        if !matches!(words[skip], "at" | "around" | "about" | "by" | "it's" | "its" | "for" | "make" | "it" | "say") {
+        if !matches!(
+            words[skip],
+            "at" | "around" | "about" | "by" | "it's" | "its" | "for" | "make" | "it" | "say"
+        ) {
             break;
         }
     }
@@ -99,19 +107,24 @@ fn apply(hour: u32, minute: u32, pm: Option<bool>) -> Option<(u8, u8)> {
 
 /// Longest time at the start of `w`: (words, hour, minute). `bare` admits times without a marker.
 fn match_at(w: &[&str], bare: bool) -> Option<(usize, u8, u8)> {
-    let (lead, w) = if w.first() == Some(&"at") && w.len() > 1 { (1usize, &w[1..]) } else { (0, w) };
-    let marked = bare || lead == 1;
-    let finish = |used: usize, hour: u32, minute: u32, explicit: Option<bool>| -> Option<(usize, u8, u8)> {
-        let rest = &w[used.min(w.len())..];
-        let (extra, pm) = match (explicit, meridiem(rest), day_part(rest)) {
-            (Some(p), _, _) => (0, Some(p)),
-            (None, Some((n, p)), _) => (n, Some(p)),
-            (None, None, Some((n, p))) => (n, Some(p)),
-            _ => (0, None),
-        };
-        let (h, m) = apply(hour, minute, pm)?;
-        Some((lead + used + extra, h, m))
+    let (lead, w) = if w.first() == Some(&"at") && w.len() > 1 {
+        (1usize, &w[1..])
+    } else {
+        (0, w)
     };
+    let marked = bare || lead == 1;
+    let finish =
+        |used: usize, hour: u32, minute: u32, explicit: Option<bool>| -> Option<(usize, u8, u8)> {
+            let rest = &w[used.min(w.len())..];
+            let (extra, pm) = match (explicit, meridiem(rest), day_part(rest)) {
+                (Some(p), _, _) => (0, Some(p)),
+                (None, Some((n, p)), _) => (n, Some(p)),
+                (None, None, Some((n, p))) => (n, Some(p)),
+                _ => (0, None),
+            };
+            let (h, m) = apply(hour, minute, pm)?;
+            Some((lead + used + extra, h, m))
+        };
     let first = *w.first()?;
     match first {
         "noon" | "midday" => return Some((lead + 1, 12, 0)),
@@ -119,7 +132,10 @@ fn match_at(w: &[&str], bare: bool) -> Option<(usize, u8, u8)> {
         _ => {}
     }
     // "10:30", "10:30pm", "3pm", "3am".
-    if let Some(stripped) = first.strip_suffix("pm").or_else(|| first.strip_suffix("am")) {
+    if let Some(stripped) = first
+        .strip_suffix("pm")
+        .or_else(|| first.strip_suffix("am"))
+    {
         let pm = first.ends_with("pm");
         if let Some((h, m)) = clock_digits(stripped) {
             return finish(1, h, m, Some(pm));
@@ -136,14 +152,25 @@ fn match_at(w: &[&str], bare: bool) -> Option<(usize, u8, u8)> {
         "a" if w.get(1) == Some(&"quarter") => Some((15, 2)),
         _ => (1..=2).rev().find_map(|len| {
             let v = w.get(..len).and_then(|x| small_number(x, 59))?;
-            Some((v, len + usize::from(matches!(w.get(len), Some(&"minutes") | Some(&"minute")))))
+            Some((
+                v,
+                len + usize::from(matches!(w.get(len), Some(&"minutes") | Some(&"minute"))),
+            ))
         }),
     };
     if let Some((mins, used)) = offset {
         if let Some(dir @ ("past" | "after" | "to" | "before" | "til")) = w.get(used).copied() {
             for len in (1..=2).rev() {
-                if let Some(h) = w.get(used + 1..used + 1 + len).and_then(|x| small_number(x, 12)).filter(|h| *h >= 1) {
-                    let (hour, minute) = if matches!(dir, "past" | "after") { (h, mins) } else { (if h == 1 { 12 } else { h - 1 }, 60 - mins) };
+                if let Some(h) = w
+                    .get(used + 1..used + 1 + len)
+                    .and_then(|x| small_number(x, 12))
+                    .filter(|h| *h >= 1)
+                {
+                    let (hour, minute) = if matches!(dir, "past" | "after") {
+                        (h, mins)
+                    } else {
+                        (if h == 1 { 12 } else { h - 1 }, 60 - mins)
+                    };
                     return finish(used + 1 + len, hour, minute % 60, None);
                 }
             }
@@ -151,7 +178,9 @@ fn match_at(w: &[&str], bare: bool) -> Option<(usize, u8, u8)> {
     }
     // "3 pm", "ten o'clock", "seven oh five pm", "three thirty".
     for hlen in (1..=2).rev() {
-        let Some(h) = w.get(..hlen).and_then(|x| small_number(x, 23)) else { continue };
+        let Some(h) = w.get(..hlen).and_then(|x| small_number(x, 23)) else {
+            continue;
+        };
         let rest = &w[hlen..];
         if matches!(rest.first(), Some(&"o'clock") | Some(&"oclock")) {
             return finish(hlen + 1, h, 0, None);
@@ -173,10 +202,10 @@ fn match_at(w: &[&str], bare: bool) -> Option<(usize, u8, u8)> {
             }
         }
         if let Some((mlen, m)) = minute {
-            if marked || meridiem(&rest[mlen..]).is_some() || day_part(&rest[mlen..]).is_some() {
-                if h <= 12 || meridiem(&rest[mlen..]).is_none() {
-                    return finish(hlen + mlen, h, m, None);
-                }
+            if (marked || meridiem(&rest[mlen..]).is_some() || day_part(&rest[mlen..]).is_some())
+                && (h <= 12 || meridiem(&rest[mlen..]).is_none())
+            {
+                return finish(hlen + mlen, h, m, None);
             }
         }
         if meridiem(rest).is_some() || day_part(rest).is_some() || marked {
@@ -224,7 +253,10 @@ mod tests {
         assert_eq!(p("at noon").as_deref(), Some("12:00"));
         assert_eq!(p("midnight").as_deref(), Some("00:00"));
         assert_eq!(p("half past three").as_deref(), Some("03:30"));
-        assert_eq!(p("quarter to four in the afternoon").as_deref(), Some("15:45"));
+        assert_eq!(
+            p("quarter to four in the afternoon").as_deref(),
+            Some("15:45")
+        );
         assert_eq!(p("seven oh five in the evening").as_deref(), Some("19:05"));
         assert_eq!(p("three thirty").as_deref(), Some("03:30"));
         assert_eq!(p("ten o'clock").as_deref(), Some("10:00"));
@@ -239,6 +271,9 @@ mod tests {
         let t = tokenize("I need 3 tables at 7 pm for 2 hours");
         let f = find_times(&t);
         assert_eq!(f.len(), 1);
-        assert_eq!((f[0].hour, f[0].minute, f[0].start, f[0].end), (19, 0, 4, 7));
+        assert_eq!(
+            (f[0].hour, f[0].minute, f[0].start, f[0].end),
+            (19, 0, 4, 7)
+        );
     }
 }

@@ -9,20 +9,78 @@ use crate::domain::text::{is_filler, title_case, Token};
 pub fn confirmation(tokens: &[Token]) -> Option<&'static str> {
     let words: Vec<&str> = tokens.iter().map(|t| t.norm.as_str()).collect();
     let text = words.join(" ");
-    let has = |phrases: &[&str]| phrases.iter().any(|p| text == *p || text.starts_with(&format!("{p} ")) || text.ends_with(&format!(" {p}")) || text.contains(&format!(" {p} ")));
-    if has(&["i don't know", "i dont know", "don't know", "dont know", "not sure", "no idea", "dunno", "i'm not sure"]) {
+    let has = |phrases: &[&str]| {
+        phrases.iter().any(|p| {
+            text == *p
+                || text.starts_with(&format!("{p} "))
+                || text.ends_with(&format!(" {p}"))
+                || text.contains(&format!(" {p} "))
+        })
+    };
+    if has(&[
+        "i don't know",
+        "i dont know",
+        "don't know",
+        "dont know",
+        "not sure",
+        "no idea",
+        "dunno",
+        "i'm not sure",
+    ]) {
         return Some("Don't know");
     }
-    if has(&["no", "nope", "nah", "negative", "no thanks", "no thank you", "don't", "do not", "not really", "never mind", "nevermind", "wrong", "incorrect", "not correct", "cancel"]) {
+    if has(&[
+        "no",
+        "nope",
+        "nah",
+        "negative",
+        "no thanks",
+        "no thank you",
+        "don't",
+        "do not",
+        "not really",
+        "never mind",
+        "nevermind",
+        "wrong",
+        "incorrect",
+        "not correct",
+        "cancel",
+    ]) {
         return Some("No");
     }
     if has(&["maybe", "perhaps", "possibly", "might", "probably"]) {
         return Some("Maybe");
     }
     if has(&[
-        "yes", "yeah", "yep", "yup", "ya", "sure", "correct", "right", "that's right", "thats right", "ok", "okay", "affirmative",
-        "absolutely", "of course", "please do", "go ahead", "do it", "confirm", "confirmed", "definitely", "certainly", "yes please",
-        "sounds good", "that's correct", "alright", "all right", "exactly", "indeed",
+        "yes",
+        "yeah",
+        "yep",
+        "yup",
+        "ya",
+        "sure",
+        "correct",
+        "right",
+        "that's right",
+        "thats right",
+        "ok",
+        "okay",
+        "affirmative",
+        "absolutely",
+        "of course",
+        "please do",
+        "go ahead",
+        "do it",
+        "confirm",
+        "confirmed",
+        "definitely",
+        "certainly",
+        "yes please",
+        "sounds good",
+        "that's correct",
+        "alright",
+        "all right",
+        "exactly",
+        "indeed",
     ]) {
         return Some("Yes");
     }
@@ -47,7 +105,10 @@ fn strip_name_lead(words: &[&str]) -> usize {
         &["i", "am"],
         &["im"],
     ];
-    LEADS.iter().find(|l| words.len() > l.len() && words[..l.len()] == l[..]).map_or(0, |l| l.len())
+    LEADS
+        .iter()
+        .find(|l| words.len() > l.len() && words[..l.len()] == l[..])
+        .map_or(0, |l| l.len())
 }
 
 /// A first (`last == false`) or last name from an answer, title-cased.
@@ -56,8 +117,18 @@ pub fn name(tokens: &[Token], last: bool) -> Option<String> {
     let from = strip_name_lead(&words);
     let names: Vec<&Token> = tokens[from..]
         .iter()
-        .filter(|t| t.norm.chars().all(|c| c.is_alphabetic() || c == '\'' || c == '-') && !t.norm.is_empty())
-        .filter(|t| !matches!(t.norm.as_str(), "please" | "thanks" | "and" | "mr" | "mrs" | "ms" | "dr" | "the"))
+        .filter(|t| {
+            t.norm
+                .chars()
+                .all(|c| c.is_alphabetic() || c == '\'' || c == '-')
+                && !t.norm.is_empty()
+        })
+        .filter(|t| {
+            !matches!(
+                t.norm.as_str(),
+                "please" | "thanks" | "and" | "mr" | "mrs" | "ms" | "dr" | "the"
+            )
+        })
         .collect();
     let pick = if last { names.last() } else { names.first() }?;
     Some(title_case(&pick.text))
@@ -68,7 +139,13 @@ pub fn name(tokens: &[Token], last: bool) -> Option<String> {
 pub fn alphanumeric(tokens: &[Token]) -> Option<String> {
     // Skip a lead-in made of filler words ("it's", "my account number is").
     let mut from = 0;
-    while from < tokens.len() && (is_filler(&tokens[from].norm) || matches!(tokens[from].norm.as_str(), "account" | "code" | "id" | "routing" | "reference" | "order" | "confirmation")) {
+    while from < tokens.len()
+        && (is_filler(&tokens[from].norm)
+            || matches!(
+                tokens[from].norm.as_str(),
+                "account" | "code" | "id" | "routing" | "reference" | "order" | "confirmation"
+            ))
+    {
         from += 1;
     }
     let tokens = &tokens[from..];
@@ -88,14 +165,20 @@ pub fn alphanumeric(tokens: &[Token]) -> Option<String> {
         let cleaned: String = t.text.chars().filter(|c| c.is_alphanumeric()).collect();
         if let Some(d) = digit_word(&t.norm) {
             out.push(d);
-        } else if cleaned.is_empty() || t.text.chars().any(|c| !(c.is_alphanumeric() || matches!(c, '-' | '.' | '/'))) {
+        } else if cleaned.is_empty()
+            || t.text
+                .chars()
+                .any(|c| !(c.is_alphanumeric() || matches!(c, '-' | '.' | '/')))
+        {
             return None;
         } else {
             out.push_str(&cleaned);
         }
         i += 1;
     }
-    (!out.is_empty() && out.chars().any(|c| c.is_ascii_digit()) || out.len() <= 12 && !out.is_empty()).then_some(out)
+    (!out.is_empty() && out.chars().any(|c| c.is_ascii_digit())
+        || out.len() <= 12 && !out.is_empty())
+    .then_some(out)
 }
 
 #[cfg(test)]
@@ -115,19 +198,40 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(name(&tokenize("my name is john smith"), false).as_deref(), Some("John"));
-        assert_eq!(name(&tokenize("my name is john smith"), true).as_deref(), Some("Smith"));
+        assert_eq!(
+            name(&tokenize("my name is john smith"), false).as_deref(),
+            Some("John")
+        );
+        assert_eq!(
+            name(&tokenize("my name is john smith"), true).as_deref(),
+            Some("Smith")
+        );
         assert_eq!(name(&tokenize("Sarah"), false).as_deref(), Some("Sarah"));
         assert_eq!(name(&tokenize("42"), false), None);
     }
 
     #[test]
     fn alphanumerics() {
-        assert_eq!(alphanumeric(&tokenize("1234 567 890")).as_deref(), Some("1234567890"));
-        assert_eq!(alphanumeric(&tokenize("999-999-999")).as_deref(), Some("999999999"));
-        assert_eq!(alphanumeric(&tokenize("it's zero one zero")).as_deref(), Some("010"));
-        assert_eq!(alphanumeric(&tokenize("one hundred")).as_deref(), Some("100"));
+        assert_eq!(
+            alphanumeric(&tokenize("1234 567 890")).as_deref(),
+            Some("1234567890")
+        );
+        assert_eq!(
+            alphanumeric(&tokenize("999-999-999")).as_deref(),
+            Some("999999999")
+        );
+        assert_eq!(
+            alphanumeric(&tokenize("it's zero one zero")).as_deref(),
+            Some("010")
+        );
+        assert_eq!(
+            alphanumeric(&tokenize("one hundred")).as_deref(),
+            Some("100")
+        );
         assert_eq!(alphanumeric(&tokenize("A1B2")).as_deref(), Some("A1B2"));
-        assert_eq!(alphanumeric(&tokenize("my account number is AB 12 34")).as_deref(), Some("AB1234"));
+        assert_eq!(
+            alphanumeric(&tokenize("my account number is AB 12 34")).as_deref(),
+            Some("AB1234")
+        );
     }
 }

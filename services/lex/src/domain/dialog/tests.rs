@@ -7,33 +7,57 @@ use crate::domain::model::{compile, BotModel};
 use time::macros::date;
 
 fn embed(s: &str) -> Vec<f32> {
-    const VOCAB: [&str; 10] = ["open", "account", "new", "card", "stole", "charge", "fraud", "unknown", "pay", "bill"];
+    const VOCAB: [&str; 10] = [
+        "open", "account", "new", "card", "stole", "charge", "fraud", "unknown", "pay", "bill",
+    ];
     let norm = crate::domain::text::normalize(s);
-    let v: Vec<f32> = VOCAB.iter().map(|w| norm.split(' ').filter(|x| x.starts_with(w)).count() as f32).collect();
+    let v: Vec<f32> = VOCAB
+        .iter()
+        .map(|w| norm.split(' ').filter(|x| x.starts_with(w)).count() as f32)
+        .collect();
     hearth_inference::text::normalized(v)
 }
 
 fn response(text: &str) -> api::ResponseSpecification {
-    api::ResponseSpecification { message_groups: prompt(text).message_groups, allow_interrupt: None }
+    api::ResponseSpecification {
+        message_groups: prompt(text).message_groups,
+        allow_interrupt: None,
+    }
 }
 
 /// The seed's bank bot plus a payment intent with a number, a date and a confirmation.
 fn model() -> BotModel {
     let mut def = bank();
-    def.intents[1].closing = Some(api::IntentClosingSetting { closing_response: Some(response("Your {AccountType} account is open.")), ..Default::default() });
-    def.intents[1].output_contexts = vec![api::OutputContext { name: "NewCustomer".into(), time_to_live_in_seconds: 60, turns_to_live: 2 }];
+    def.intents[1].closing = Some(api::IntentClosingSetting {
+        closing_response: Some(response("Your {AccountType} account is open.")),
+        ..Default::default()
+    });
+    def.intents[1].output_contexts = vec![api::OutputContext {
+        name: "NewCustomer".into(),
+        time_to_live_in_seconds: 60,
+        turns_to_live: 2,
+    }];
     def.intents.push(crate::domain::model::IntentDef {
         id: "PAYBILL001".into(),
         name: "PayBill".into(),
-        sample_utterances: vec!["pay my bill".into(), "I want to pay {Amount} on {PayDate}".into()],
+        sample_utterances: vec![
+            "pay my bill".into(),
+            "I want to pay {Amount} on {PayDate}".into(),
+        ],
         slot_order: vec!["SLOTAMT001".into(), "SLOTDATE01".into()],
-        slots: vec![slot("SLOTAMT001", "Amount", "AMAZON.Number", "How much?"), slot("SLOTDATE01", "PayDate", "AMAZON.Date", "When?")],
+        slots: vec![
+            slot("SLOTAMT001", "Amount", "AMAZON.Number", "How much?"),
+            slot("SLOTDATE01", "PayDate", "AMAZON.Date", "When?"),
+        ],
         confirmation: Some(api::IntentConfirmationSetting {
             prompt_specification: prompt("Pay {Amount} on {PayDate}?"),
             declination_response: Some(response("Okay, I won't pay.")),
             ..Default::default()
         }),
-        fulfillment: Some(api::FulfillmentCodeHookSettings { enabled: true, ..Default::default() }),
+        fulfillment: Some(api::FulfillmentCodeHookSettings {
+            enabled: true,
+            ..Default::default()
+        }),
         ..Default::default()
     });
     let c = compile(&def).unwrap();
@@ -62,7 +86,10 @@ fn say_with_margin(st: &mut SessionState, m: &BotModel, u: &str, margin: f32) ->
 }
 
 fn text(r: &Reply) -> Vec<String> {
-    r.messages.iter().filter_map(|m| m.content.clone()).collect()
+    r.messages
+        .iter()
+        .filter_map(|m| m.content.clone())
+        .collect()
 }
 
 fn action(st: &SessionState) -> (ActionType, Option<String>) {
@@ -76,14 +103,20 @@ fn slot_elicitation_then_close_with_contexts() {
     let mut st = SessionState::default();
     let r = say(&mut st, &m, "open a new account please");
     assert_eq!(r.outcome.intent.as_deref(), Some("OpenAccount"));
-    assert_eq!(action(&st), (ActionType::ElicitSlot, Some("AccountType".into())));
+    assert_eq!(
+        action(&st),
+        (ActionType::ElicitSlot, Some("AccountType".into()))
+    );
     assert_eq!(text(&r), ["Which type of account?"]);
     assert_eq!(st.intent.as_ref().unwrap().slots["AccountType"], None);
     let r = say(&mut st, &m, "a deposit account");
     assert_eq!(action(&st).0, ActionType::Close);
     let i = st.intent.as_ref().unwrap();
     assert_eq!(i.state, Some(IntentState::Fulfilled));
-    assert_eq!(i.slots["AccountType"].as_ref().unwrap().interpreted, "Savings");
+    assert_eq!(
+        i.slots["AccountType"].as_ref().unwrap().interpreted,
+        "Savings"
+    );
     assert_eq!(text(&r), ["Your Savings account is open."]);
     assert_eq!(st.active_contexts[0].name, "NewCustomer");
     assert_eq!(st.active_contexts[0].expires_at, 1_060);
@@ -105,20 +138,36 @@ fn multi_slot_utterance_confirmation_and_hook() {
     assert_eq!(text(&r), ["Pay 100 on 2024-03-19?"]);
     let r = say(&mut st, &m, "yes please");
     let i = st.intent.clone().unwrap();
-    assert_eq!((i.state, i.confirmation), (Some(IntentState::ReadyForFulfillment), Some(Confirmation::Confirmed)), "fulfilment hook on: the client fulfils");
+    assert_eq!(
+        (i.state, i.confirmation),
+        (
+            Some(IntentState::ReadyForFulfillment),
+            Some(Confirmation::Confirmed)
+        ),
+        "fulfilment hook on: the client fulfils"
+    );
     assert!(r.messages.is_empty());
     // Declined.
     let mut st = SessionState::default();
     say(&mut st, &m, "pay my bill");
     assert_eq!(action(&st), (ActionType::ElicitSlot, Some("Amount".into())));
     let r = say(&mut st, &m, "one zero zero");
-    assert_eq!(st.intent.as_ref().unwrap().slots["Amount"].as_ref().unwrap().interpreted, "100");
+    assert_eq!(
+        st.intent.as_ref().unwrap().slots["Amount"]
+            .as_ref()
+            .unwrap()
+            .interpreted,
+        "100"
+    );
     assert_eq!(text(&r), ["When?"]);
     say(&mut st, &m, "tomorrow");
     let r = say(&mut st, &m, "no");
     assert_eq!(text(&r), ["Okay, I won't pay."]);
     assert_eq!(st.intent.as_ref().unwrap().state, Some(IntentState::Failed));
-    assert_eq!(st.intent.as_ref().unwrap().confirmation, Some(Confirmation::Denied));
+    assert_eq!(
+        st.intent.as_ref().unwrap().confirmation,
+        Some(Confirmation::Denied)
+    );
 }
 
 #[test]
@@ -158,11 +207,19 @@ fn fallback_and_interpretations() {
 #[test]
 fn disambiguation_asks_between_close_intents() {
     let mut m = model();
-    m.disambiguation = Some(crate::domain::model::Disambiguation { max_intents: 3, message: Some("Did you mean".into()) });
+    m.disambiguation = Some(crate::domain::model::Disambiguation {
+        max_intents: 3,
+        message: Some("Did you mean".into()),
+    });
     let mut st = SessionState::default();
     // "account" alone is about as close to OpenAccount (0.70) as to ReportFraud (0.57) here.
     let r = say_with_margin(&mut st, &m, "account", 0.2);
-    assert_eq!(action(&st).0, ActionType::ElicitIntent, "{:?}", r.interpretations);
+    assert_eq!(
+        action(&st).0,
+        ActionType::ElicitIntent,
+        "{:?}",
+        r.interpretations
+    );
     assert!(text(&r)[0].starts_with("Did you mean"));
     assert!(st.intent.is_none());
 }
@@ -171,12 +228,29 @@ fn disambiguation_asks_between_close_intents() {
 fn put_session_prompts_and_delegates() {
     let m = model();
     let mut st = SessionState {
-        intent: Some(IntentStatus { name: "PayBill".into(), slots: BTreeMap::new(), state: Some(IntentState::InProgress), confirmation: None }),
-        dialog_action: Some(DialogAction { kind: ActionType::ElicitSlot, slot_to_elicit: Some("PayDate".into()) }),
+        intent: Some(IntentStatus {
+            name: "PayBill".into(),
+            slots: BTreeMap::new(),
+            state: Some(IntentState::InProgress),
+            confirmation: None,
+        }),
+        dialog_action: Some(DialogAction {
+            kind: ActionType::ElicitSlot,
+            slot_to_elicit: Some("PayDate".into()),
+        }),
         ..Default::default()
     };
-    assert_eq!(put_session_messages(&mut st, &m)[0].content.as_deref(), Some("When?"));
-    st.dialog_action = Some(DialogAction { kind: ActionType::Delegate, slot_to_elicit: None });
-    assert_eq!(put_session_messages(&mut st, &m)[0].content.as_deref(), Some("How much?"));
+    assert_eq!(
+        put_session_messages(&mut st, &m)[0].content.as_deref(),
+        Some("When?")
+    );
+    st.dialog_action = Some(DialogAction {
+        kind: ActionType::Delegate,
+        slot_to_elicit: None,
+    });
+    assert_eq!(
+        put_session_messages(&mut st, &m)[0].content.as_deref(),
+        Some("How much?")
+    );
     assert_eq!(action(&st), (ActionType::ElicitSlot, Some("Amount".into())));
 }
