@@ -53,6 +53,8 @@ pub enum S3Error {
     MissingContentLength,
     #[error("key too long")]
     KeyTooLong,
+    #[error("metadata too large")]
+    MetadataTooLarge,
     #[error("invalid location constraint")]
     InvalidLocationConstraint,
     #[error("illegal location constraint")]
@@ -108,6 +110,7 @@ impl S3Error {
             PreconditionFailed => AwsError::new("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", 412).with("Condition", "If-Match"),
             MissingContentLength => AwsError::new("MissingContentLength", "You must provide the Content-Length HTTP header.", 411),
             KeyTooLong => AwsError::new("KeyTooLongError", "Your key is too long", 400),
+            MetadataTooLarge => AwsError::new("MetadataTooLarge", "Your metadata headers exceed the maximum allowed metadata size.", 400).with("MaxSizeAllowed", "2048"),
             InvalidLocationConstraint => AwsError::new("InvalidLocationConstraint", "The specified location-constraint is not valid", 400),
             IllegalLocationConstraint(r) => AwsError::new("IllegalLocationConstraintException", format!("The {r} location constraint is incompatible for the region specific endpoint this request was sent to."), 400),
             NotImplemented(op) => AwsError::new("NotImplemented", format!("A header or operation you provided implies functionality that is not implemented ({op})."), 501),

@@ -152,10 +152,16 @@ impl AuthError {
             Family::Json
         };
         tracing::debug!(service, error = %self, "request authentication failed");
-        match family {
+        let mut e = match family {
             Family::S3 => self.s3(),
             Family::Json | Family::Query => self.other(family),
+        };
+        // awsJson services (DynamoDB, Kinesis, SageMaker, Rekognition...) answer these with 400;
+        // restJson services behind API Gateway keep 403.
+        if matches!(protocol, Protocol::AwsJson { .. } | Protocol::RpcV2Cbor) && e.status.as_u16() == 403 {
+            e.status = http::StatusCode::BAD_REQUEST;
         }
+        e
     }
 
     fn s3(&self) -> AwsError {
@@ -445,7 +451,7 @@ mod tests {
         let e = AuthError::Missing.to_aws(json, "rekognition");
         assert_eq!(e.code, "MissingAuthenticationTokenException");
         assert_eq!(e.message, "Missing Authentication Token");
-        assert_eq!(e.status.as_u16(), 403);
+        assert_eq!(e.status.as_u16(), 400);
         let e = AuthError::Missing.to_aws(Protocol::RestJson, "lex");
         assert_eq!(e.code, "MissingAuthenticationTokenException");
         let e = AuthError::UnknownKey("AK".into()).to_aws(json, "rekognition");
@@ -462,7 +468,7 @@ mod tests {
         .to_aws(json, "rekognition");
         assert_eq!(e.code, "InvalidSignatureException");
         assert!(e.message.starts_with(BAD_SIGNATURE));
-        assert_eq!(e.status.as_u16(), 403);
+        assert_eq!(e.status.as_u16(), 400);
         let e = AuthError::Skewed {
             request_time: datetime!(2014-03-25 14:34:53 UTC),
             server_time: datetime!(2014-03-25 14:52:51 UTC),

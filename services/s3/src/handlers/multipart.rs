@@ -34,6 +34,7 @@ async fn parts_of(s3: &S3, upload_id: &str) -> Result<Vec<Part>, S3Error> {
 pub async fn create_multipart_upload(s3: &S3, call: Call) -> Result<Reply, S3Error> {
     let req: api::CreateMultipartUploadRequest = input(&call)?;
     check_key(&req.key)?;
+    super::objects::check_metadata(&req.metadata)?;
     owned_bucket(s3, &call.ctx, &req.bucket).await?;
     let upload_id = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
     let up = Upload {

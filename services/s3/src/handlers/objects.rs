@@ -45,6 +45,15 @@ pub(crate) async fn delete_extents(s3: &S3, extents: &[Extent]) {
     }
 }
 
+/// User metadata may hold at most 2 KB of names and values (UTF-8 bytes).
+pub(crate) fn check_metadata(metadata: &Option<BTreeMap<String, String>>) -> Result<(), S3Error> {
+    let size: usize = metadata.iter().flatten().map(|(k, v)| k.len() + v.len()).sum();
+    if size > 2048 {
+        return Err(S3Error::MetadataTooLarge);
+    }
+    Ok(())
+}
+
 pub(crate) fn headers_from(
     content_type: Option<String>,
     cache_control: Option<String>,
@@ -73,6 +82,7 @@ fn take_body(call: &mut Call) -> (Payload, Body) {
 pub async fn put_object(s3: &S3, mut call: Call) -> Result<Reply, S3Error> {
     let req: api::PutObjectRequest = input(&call)?;
     check_key(&req.key)?;
+    check_metadata(&req.metadata)?;
     owned_bucket(s3, &call.ctx, &req.bucket).await?;
     let obj_key = object_key(&req.bucket, &req.key);
     if let Some(cond) = &req.if_none_match {
