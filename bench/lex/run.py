@@ -157,10 +157,20 @@ def evaluate(scores: list[dict[str, float]], gold: list[str | None]) -> dict:
     oos_idx = [i for i, g in enumerate(gold) if g is None]
     best = [max(s.items(), key=lambda kv: kv[1]) if s else (None, 0.0) for s in scores]
     out = {"accuracy_no_fallback": sum(best[i][0] == gold[i] for i in in_idx) / len(in_idx), "by_threshold": {}}
-    for t in THRESHOLDS:
+    def at(t):
         acc = sum(best[i][0] == gold[i] and best[i][1] >= t for i in in_idx) / len(in_idx)
         rec = sum(best[i][1] < t for i in oos_idx) / len(oos_idx)
-        out["by_threshold"][f"{t:.2f}"] = {"in_scope_accuracy": acc, "oos_recall": rec}
+        return {"in_scope_accuracy": acc, "oos_recall": rec}
+
+    for t in THRESHOLDS:
+        out["by_threshold"][f"{t:.2f}"] = at(t)
+    # The operating point the issue asks about: the most out-of-scope recall with at most two
+    # points of in-scope accuracy lost to fallbacks (thresholds 0.20-0.60 by 0.01).
+    fine = [(round(0.20 + 0.01 * k, 2), at(0.20 + 0.01 * k)) for k in range(41)]
+    ok = [(t, r) for t, r in fine if r["in_scope_accuracy"] >= out["accuracy_no_fallback"] - 0.02 - 1e-9]
+    if ok:
+        t, r = max(ok, key=lambda x: (x[1]["oos_recall"], -x[0]))
+        out["operating_point"] = {"threshold": t, **r}
     return out
 
 
@@ -277,6 +287,13 @@ def render(out: dict) -> str:
         lines.append(row("NumPy MiniLM, same scoring", peers["minilm"]))
     if "tfidf" in peers and "by_threshold" in peers["tfidf"]:
         lines.append(row("TF-IDF nearest centroid", peers["tfidf"]))
+    lines.append("")
+    lines.append("Best operating point (most out-of-scope recall losing at most 2 points of in-scope accuracy):")
+    lines.append("")
+    for name, r in (("Hearth", h), ("NumPy MiniLM", peers.get("minilm", {})), ("TF-IDF", peers.get("tfidf", {}))):
+        if "operating_point" in r:
+            op = r["operating_point"]
+            lines.append(f"- {name}: threshold {op['threshold']:.2f} → in-scope accuracy {op['in_scope_accuracy']:.3f}, out-of-scope recall {op['oos_recall']:.2f}")
     lines.append("")
     r = h["recognize_ms"]
     lines.append("| measure | Hearth | NumPy MiniLM | TF-IDF |")

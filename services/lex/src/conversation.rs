@@ -191,6 +191,7 @@ impl Lex {
         state
             .originating_request_id
             .get_or_insert_with(|| request_id.to_string());
+        let timer = std::time::Instant::now();
         let vector = match self.embed(vec![text.to_string()]).await {
             Ok(mut v) => v.pop().unwrap_or_default(),
             Err(TextError::Load(m)) => {
@@ -200,8 +201,10 @@ impl Lex {
             }
             Err(e) => return Err(LexError::Internal(e.to_string())),
         };
+        let embedded = timer.elapsed();
         let turn = self.turn(t, text, &vector, now_t);
         let reply = dialog::recognize(&mut state, &turn);
+        let understood = timer.elapsed();
         let session = store::Session {
             state: state.clone(),
             messages: reply.messages.clone(),
@@ -261,6 +264,14 @@ impl Lex {
                 )?,
             ])
             .await?;
+        tracing::debug!(
+            bot = %t.bot_id,
+            intent = reply.outcome.intent.as_deref().unwrap_or("-"),
+            embed_ms = embedded.as_secs_f64() * 1e3,
+            dialog_ms = (understood - embedded).as_secs_f64() * 1e3,
+            store_ms = (timer.elapsed() - understood).as_secs_f64() * 1e3,
+            "lex turn"
+        );
         Ok(Exchange {
             session_id: session_id.to_string(),
             state,
