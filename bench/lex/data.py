@@ -332,3 +332,22 @@ EXTRA13 = {
     "Timer": ["set a timer for ten minutes", "start a five minute timer", "timer for 30 seconds", "count down from one minute", "set a cooking timer for 20 minutes", "start the timer", "time 15 minutes for me", "create a timer for an hour", "set a two minute timer", "egg timer for six minutes"],
     "Joke": ["tell me a joke", "make me laugh", "say something funny", "do you know any jokes", "tell me a pun", "I want to hear a joke", "cheer me up with a joke", "got a good joke", "tell me something hilarious", "joke please"],
 }
+
+# A development split, used only to choose Hearth's score blend (centroid vs nearest sample);
+# the TEST and OUT_OF_SCOPE lines above were not used for any choice.
+DEV = {
+    "AddToPlaylist": ["add this to my evening playlist", "put this track in my saved songs", "I want Adele on my breakup playlist", "add the song playing now to my car mix", "include this in my meditation list"],
+    "BookRestaurant": ["book a table for two on Friday night", "reserve dinner at a Chinese restaurant", "I need a table at a brasserie for lunch", "can you book us a spot at an oyster bar", "get me a reservation for four at eight"],
+    "GetWeather": ["is it going to be windy tomorrow", "what's the weather in Berlin", "will it be cloudy this evening", "how cold will it get tonight", "what's the chance of rain on Sunday"],
+    "PlayMusic": ["play some soul music", "put on Michael Jackson", "I want to hear the Beatles", "play a chill playlist", "start some rock music"],
+    "RateBook": ["give this novel three stars", "rate the book a four", "I rate this story five out of five", "my rating for the book is one star", "give Emma four points"],
+    "SearchCreativeWork": ["find the film Jaws", "look up the album Nevermind", "search for the book Dracula", "find the series The Wire", "show me the song Hallelujah"],
+    "SearchScreeningEvent": ["what's on at the cinema tomorrow", "find showtimes for Frozen", "which movies are playing downtown tonight", "when is the next screening of Alien", "what films are showing this weekend"],
+}
+
+DEV_OUT_OF_SCOPE = [
+    "what's the date today", "book a train to Paris", "how do I bake bread", "call my sister", "what is two plus two",
+    "order groceries", "check my email", "find a plumber", "how old is the universe", "turn up the heating",
+    "what's my account number", "rent a car for the weekend", "who wrote Hamlet", "reset my router", "buy a gift card",
+    "what's on my calendar", "how do I get a visa", "make a doctor's appointment", "what's the population of China", "send money to my brother",
+]
