@@ -503,3 +503,19 @@ def test_missed_utterances_are_counted(models, runtime, bank):
     assert {"FallbackIntent", "ReportCreditCardFraudIntent"} <= names
     data = models.list_utterance_analytics_data(botId=bank, startDateTime=now - 3600, endDateTime=now + 60, maxResults=5)
     assert data["utterances"][0]["utterance"] and "utteranceUnderstood" in data["utterances"][0]
+
+
+def test_tags_on_bots_and_aliases(models, hearth):
+    bot = models.create_bot(botName=unique_name("Tagged"), roleArn=ROLE, dataPrivacy={"childDirected": False}, idleSessionTTLInSeconds=60,
+                            botTags={"team": "care"}, testBotAliasTags={"stage": "test"})
+    account = hearth.client("sts").get_caller_identity()["Account"]
+    bot_arn = f"arn:aws:lex:us-east-1:{account}:bot/{bot['botId']}"
+    alias_arn = f"arn:aws:lex:us-east-1:{account}:bot-alias/{bot['botId']}/TSTALIASID"
+    assert models.list_tags_for_resource(resourceARN=bot_arn)["tags"] == {"team": "care"}
+    assert models.list_tags_for_resource(resourceARN=alias_arn)["tags"] == {"stage": "test"}
+    models.tag_resource(resourceARN=bot_arn, tags={"cost": "42"})
+    models.untag_resource(resourceARN=bot_arn, tagKeys=["team"])
+    assert models.list_tags_for_resource(resourceARN=bot_arn)["tags"] == {"cost": "42"}
+    models.delete_bot(botId=bot["botId"])
+    with pytest.raises(models.exceptions.ResourceNotFoundException):
+        models.list_tags_for_resource(resourceARN=bot_arn)
