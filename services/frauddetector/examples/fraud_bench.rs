@@ -200,6 +200,7 @@ fn main() {
         "rounds": report.rounds,
         "params": params.params,
         "early_stopping_rounds": training::EARLY_STOPPING_ROUNDS,
+        "min_rounds": training::MIN_ROUNDS,
         "prepare_seconds": prepare_s,
         "train_seconds_total": train_s,
         "xgboost": xgb.version(),

@@ -30,8 +30,12 @@ pub const MIN_FRAUD_EVENTS: usize = 400;
 pub const MIN_LEGIT_EVENTS: usize = 400;
 /// Share of the latest events held out for validation.
 const VALIDATION_SHARE: f64 = 0.15;
-/// Fewest boosting rounds of a final model.
-const MIN_ROUNDS: usize = 20;
+/// Fewest boosting rounds of a final model. Early stopping on a small, late slice of the
+/// training data tends to stop too soon: on the synthetic transaction sets of
+/// `bench/frauddetector` a floor of 100 rounds at learning rate 0.1 gave a mean held-out AUC
+/// of 0.960 over six data sets, against 0.952 for what early stopping alone chose and 0.959
+/// for XGBoost's defaults (100 rounds at 0.3).
+pub const MIN_ROUNDS: usize = 100;
 
 /// One labelled training event.
 #[derive(Debug, Clone)]
@@ -160,16 +164,16 @@ pub fn labels_of(rows: &[TrainRow]) -> Vec<f32> {
 /// Rounds without improvement of the early-stopping set's log loss before the probe stops.
 pub const EARLY_STOPPING_ROUNDS: usize = 50;
 
-/// The booster's parameters (XGBoost names): logistic loss, learning rate 0.08, depth 6,
+/// The booster's parameters (XGBoost names): logistic loss, learning rate 0.1, depth 6, light
 /// row and column subsampling; the log loss is the early-stopping metric (smoother than the
 /// AUC on the few fraud events of an early-stopping set).
 pub fn params(rounds: usize, threads: usize) -> TrainParams {
     TrainParams::new("binary:logistic", rounds)
-        .eta(0.08)
+        .eta(0.1)
         .max_depth(6)
-        .min_child_weight(2.0)
-        .subsample(0.85)
-        .colsample_bytree(0.8)
+        .min_child_weight(1.0)
+        .subsample(0.9)
+        .colsample_bytree(0.9)
         .seed(7)
         .set("nthread", threads.max(1))
         .eval_metric("logloss")
@@ -280,6 +284,7 @@ pub fn fit(xgb: &Arc<Xgb>, cfg: &TrainConfig, p: Prepared, cancel: &AtomicBool, 
     } else {
         200
     };
+    let probe_s = started.elapsed().as_secs_f32();
     // The final model on the whole training part.
     let all = Dataset::new(matrix(train_x, width)?, train_y, None)?;
     let ctl = TrainControl { cancel: Some(cancel), on_round: None, threads: Some(cfg.threads) };
@@ -288,6 +293,7 @@ pub fn fit(xgb: &Arc<Xgb>, cfg: &TrainConfig, p: Prepared, cancel: &AtomicBool, 
         return Err(TrainFailure::Cancelled);
     }
     let booster = out.booster;
+    let final_s = started.elapsed().as_secs_f32();
 
     // Validation.
     let vx = matrix(valid_x, width)?;
@@ -326,6 +332,7 @@ pub fn fit(xgb: &Arc<Xgb>, cfg: &TrainConfig, p: Prepared, cancel: &AtomicBool, 
     }
 
     let booster_bytes = booster.save(ModelFormat::Ubjson)?;
+    tracing::info!(rounds, probe_s, final_s, total_s = started.elapsed().as_secs_f32(), "training phases (seconds since start)");
     let report = Report {
         auc: auc_v as f32,
         auc_lower: lo as f32,
