@@ -65,6 +65,8 @@ pub struct Compiled {
 
 type DetKey = (String, String, String, String);
 type HistKey = (String, String, String);
+/// The histories of one event type, one per aggregate spec.
+type Histories = Vec<(AggregateSpec, Arc<RwLock<History>>)>;
 
 /// Writes to make later; built on the writer task so requests do not pay for encoding.
 pub type Deferred = Box<dyn FnOnce() -> Vec<WriteOp> + Send>;
@@ -80,7 +82,7 @@ pub struct Serving {
     generation: AtomicU64,
     compiled: RwLock<HashMap<DetKey, Arc<Compiled>>>,
     scorers: RwLock<HashMap<String, Arc<Scorer>>>,
-    histories: RwLock<HashMap<HistKey, Vec<(AggregateSpec, Arc<RwLock<History>>)>>>,
+    histories: RwLock<HashMap<HistKey, Histories>>,
     xgb: Mutex<Option<Arc<Xgb>>>,
     log: mpsc::UnboundedSender<LogMsg>,
 }

@@ -152,7 +152,7 @@ pub fn aggregate_rows(spec: &AggregateSpec, rows: &[TrainRow]) -> Vec<Vec<f32>> 
 }
 
 fn matrix(values: Vec<f32>, width: usize) -> Result<Matrix, TrainFailure> {
-    let rows = if width == 0 { 0 } else { values.len() / width };
+    let rows = values.len().checked_div(width).unwrap_or(0);
     Ok(Matrix::new(rows, width, values)?)
 }
 

@@ -94,7 +94,7 @@ fn encode_token(key: &str) -> String {
 
 fn decode_token(t: &str) -> FdResult<String> {
     let bad = || FdError::validation("The nextToken is invalid.");
-    if t.len() % 2 != 0 {
+    if !t.len().is_multiple_of(2) {
         return Err(bad());
     }
     let bytes: Result<Vec<u8>, _> = (0..t.len()).step_by(2).map(|i| u8::from_str_radix(&t[i..i + 2], 16)).collect();

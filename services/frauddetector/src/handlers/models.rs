@@ -46,7 +46,7 @@ pub async fn create_model(svc: &Inner, cx: &Cx, req: api::CreateModelRequest) ->
         event_type: req.event_type_name,
         stamp: cx.stamp(&format!("model/{}/{}", req.model_type, req.model_id)),
     };
-    let mut ops = vec![WriteOp::put(&cx.scope, &model_key(&rec.model_id, &rec.model_type), &rec, Expect::Absent)?];
+    let mut ops = vec![WriteOp::put(&cx.scope, model_key(&rec.model_id, &rec.model_type), &rec, Expect::Absent)?];
     ops.extend(tag_ops(&cx.scope, &rec.stamp.arn, &req.tags)?);
     match svc.rt.meta.apply(ops).await {
         Ok(()) => {}
@@ -171,8 +171,11 @@ async fn check_schema(svc: &Inner, cx: &Cx, model: &ModelRec, s: &api::TrainingD
     Ok(Schema { model_variables: s.model_variables.clone(), label_mapper: mapper, unlabeled_events_treatment: Some(treatment.unwrap_or_else(|| "IGNORE".into())) })
 }
 
+/// (S3 location, role) of external events and (start, end) of ingested events.
+type Sources = (Option<(String, String)>, Option<(String, String)>);
+
 /// Check the data source details of a training.
-fn check_source(model_type: &str, source: &str, external: &Option<api::ExternalEventsDetail>, ingested: &Option<api::IngestedEventsDetail>) -> FdResult<(Option<(String, String)>, Option<(String, String)>)> {
+fn check_source(model_type: &str, source: &str, external: &Option<api::ExternalEventsDetail>, ingested: &Option<api::IngestedEventsDetail>) -> FdResult<Sources> {
     if model_type == "ACCOUNT_TAKEOVER_INSIGHTS" {
         return Err(FdError::validation("Training ACCOUNT_TAKEOVER_INSIGHTS models is not supported by this server; use ONLINE_FRAUD_INSIGHTS or TRANSACTION_FRAUD_INSIGHTS."));
     }

@@ -340,5 +340,5 @@ impl Parser {
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or(s).trim().to_string()
+    s.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or(s).trim().to_string()
 }
