@@ -172,7 +172,7 @@ def over_http(args, s3bench, models_dir: pathlib.Path, work: pathlib.Path, histo
                 m = re.search(r"ms=([0-9.]+)", line)
                 if m:
                     server_ms.append(float(m.group(1)))
-        server_ms = server_ms[50:]  # without the warm-up calls
+        server_ms = server_ms[50:50 + args.requests]  # the sequential calls, without the warm-up
         return {
             "server_ms_p50": s3bench.percentile(server_ms, 50) if server_ms else None,
             "server_ms_p99": s3bench.percentile(server_ms, 99) if server_ms else None,
