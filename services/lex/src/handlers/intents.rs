@@ -3,7 +3,7 @@
 
 use super::{
     check_description, check_draft, check_name, check_range, check_version, delete_all,
-    filter_matches, gone, list_all, locale_changed, new_id, not_found, page, sort_by_key, Cx,
+    filter_matches, gone, list_all, locale_changed, new_id, page, sort_by_key, Cx,
 };
 use crate::api;
 use crate::domain::model::{builtin_intent_utterances, FALLBACK_SIGNATURE};
@@ -225,21 +225,13 @@ pub(crate) async fn describe_intent(
     cx: &Cx<'_>,
     req: api::DescribeIntentRequest,
 ) -> Result<api::DescribeIntentResponse> {
-    check_version(&req.bot_version)?;
-    cx.locale(&req.bot_id, &req.bot_version, &req.locale_id)
-        .await?;
     let key = store::child_key(
         &req.bot_id,
         &req.bot_version,
         &req.locale_id,
         &req.intent_id,
     );
-    let i = cx
-        .meta()
-        .get::<store::Intent>(&cx.scope, &key)
-        .await?
-        .ok_or_else(not_found)?
-        .value;
+    let i: store::Intent = cx.in_locale(&req.bot_id, &req.bot_version, &req.locale_id, &key).await?;
     let d = i.def;
     Ok(api::DescribeIntentResponse {
         bot_id: Some(d.bot_id),

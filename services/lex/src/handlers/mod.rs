@@ -73,6 +73,16 @@ impl Cx<'_> {
     }
 }
 
+impl Cx<'_> {
+    /// A record under a locale (intent, slot, slot type) at `key`, checking the bot and locale
+    /// exist first; ResourceNotFoundException when any is missing.
+    pub async fn in_locale<T: hearth_runtime::Record>(&self, bot: &str, version: &str, locale: &str, key: &str) -> Result<T> {
+        check_version(version)?;
+        self.locale(bot, version, locale).await?;
+        Ok(self.meta().get::<T>(&self.scope, key).await?.ok_or_else(not_found)?.value)
+    }
+}
+
 /// The message Lex V2 gives for a resource that does not exist.
 pub(crate) fn not_found() -> LexError {
     LexError::NotFound("Failed to retrieve resource since it does not exist".into())

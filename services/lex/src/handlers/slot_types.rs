@@ -3,7 +3,7 @@
 
 use super::{
     check_description, check_draft, check_name, check_version, filter_matches, gone, list_all,
-    locale_changed, new_id, not_found, page, sort_by_key, Cx,
+    locale_changed, new_id, page, sort_by_key, Cx,
 };
 use crate::api;
 use crate::domain::builtin::Builtin;
@@ -172,21 +172,13 @@ pub(crate) async fn describe_slot_type(
     cx: &Cx<'_>,
     req: api::DescribeSlotTypeRequest,
 ) -> Result<api::DescribeSlotTypeResponse> {
-    check_version(&req.bot_version)?;
-    cx.locale(&req.bot_id, &req.bot_version, &req.locale_id)
-        .await?;
     let key = store::child_key(
         &req.bot_id,
         &req.bot_version,
         &req.locale_id,
         &req.slot_type_id,
     );
-    let t = cx
-        .meta()
-        .get::<store::SlotType>(&cx.scope, &key)
-        .await?
-        .ok_or_else(not_found)?
-        .value;
+    let t: store::SlotType = cx.in_locale(&req.bot_id, &req.bot_version, &req.locale_id, &key).await?;
     Ok(describe(t, &req.bot_version))
 }
 

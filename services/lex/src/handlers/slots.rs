@@ -184,9 +184,6 @@ pub(crate) async fn describe_slot(
     cx: &Cx<'_>,
     req: api::DescribeSlotRequest,
 ) -> Result<api::DescribeSlotResponse> {
-    check_version(&req.bot_version)?;
-    cx.locale(&req.bot_id, &req.bot_version, &req.locale_id)
-        .await?;
     let key = store::slot_key(
         &req.bot_id,
         &req.bot_version,
@@ -194,12 +191,7 @@ pub(crate) async fn describe_slot(
         &req.intent_id,
         &req.slot_id,
     );
-    let s = cx
-        .meta()
-        .get::<store::Slot>(&cx.scope, &key)
-        .await?
-        .ok_or_else(not_found)?
-        .value;
+    let s: store::Slot = cx.in_locale(&req.bot_id, &req.bot_version, &req.locale_id, &key).await?;
     Ok(describe(s, &req.bot_version))
 }
 
