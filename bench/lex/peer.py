@@ -4,7 +4,8 @@
 - `minilm`: the same all-MiniLM-L6-v2 weights Hearth uses (read from the model cache directory),
   run by a NumPy implementation of the BERT forward pass with the Hugging Face `tokenizers`
   package, mean pooling and L2 norm — what sentence-transformers computes — and nearest-centroid
-  intent scores blended with the nearest sample (Hearth's scoring). sentence-transformers itself
+  intent scores blended with the nearest sample, calibrated by the best intent's mean
+  leave-one-out score (Hearth's scoring). sentence-transformers itself
   needs torch (a 500+ MB wheel with CUDA libraries), so this is the Python pipeline of the same
   model that installs here.
 - `tfidf`: scikit-learn TF-IDF (word 1-2-grams) with nearest-centroid cosine, the classic keyword
@@ -25,14 +26,37 @@ import time
 import numpy as np
 
 
-def blend(vectors_by_intent, q, w=0.5):
-    """Hearth's intent score: w * cos(centroid) + (1-w) * max cos(sample)."""
+def raw_scores(vectors_by_intent, q, w=0.5):
+    """Hearth's raw intent score: w * cos(centroid) + (1-w) * max cos(sample)."""
     out = {}
     for name, m in vectors_by_intent.items():
         c = m.mean(axis=0)
         c = c / (np.linalg.norm(c) or 1.0)
-        out[name] = float(np.clip(w * float(c @ q) + (1 - w) * float((m @ q).max()), 0.0, 1.0))
+        out[name] = w * float(c @ q) + (1 - w) * float((m @ q).max())
     return out
+
+
+def calibration(vectors_by_intent, w=0.5):
+    """Hearth's per-intent calibration: the mean leave-one-out raw score of each intent's own
+    samples (each against the intent's other samples); 0 with fewer than two samples."""
+    out = {}
+    for name, m in vectors_by_intent.items():
+        if len(m) < 2:
+            out[name] = 0.0
+            continue
+        scores = [raw_scores({name: np.delete(m, j, axis=0)}, m[j], w)[name] for j in range(len(m))]
+        out[name] = float(np.mean(scores))
+    return out
+
+
+def blend(vectors_by_intent, q, mu, typical=0.6, w=0.5):
+    """Hearth's reported confidences: raw scores times typical / mu(best intent), in [0, 1]."""
+    raw = raw_scores(vectors_by_intent, q, w)
+    best = max(raw, key=raw.get)
+    known = [v for v in mu.values() if v > 0]
+    m = mu[best] if mu[best] > 0 else (float(np.mean(known)) if known else 0.0)
+    scale = typical / max(m, 0.05) if m > 0 else 1.0
+    return {k: float(np.clip(v * scale, 0.0, 1.0)) for k, v in raw.items()}
 
 
 class MiniLM:
@@ -83,6 +107,7 @@ def run_minilm(job):
     m = MiniLM(pathlib.Path(job["model_dir"]))
     t0 = time.perf_counter()
     vecs = {k: np.stack([m.embed(u) for u in us]) for k, us in job["train"].items()}
+    mu = calibration(vecs)
     build_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     for us in job.get("big_train", {}).values():
@@ -92,7 +117,7 @@ def run_minilm(job):
     scores, lat = [], []
     for q in job["queries"]:
         t = time.perf_counter()
-        scores.append(blend(vecs, m.embed(q)))
+        scores.append(blend(vecs, m.embed(q), mu))
         lat.append((time.perf_counter() - t) * 1000)
     return {"scores": scores, "build_s": build_s, "big_build_s": big_build_s, "latency_ms": lat}
 

@@ -261,7 +261,9 @@ impl JobHandler for BuildJob {
             }
             Err(e) => return Err(JobError::retryable(e)),
         };
-        let built = compiled.finish(vectors).map_err(JobError::fatal)?;
+        let built = compiled
+            .finish_with(vectors, self.lex.inner.opts.scoring)
+            .map_err(JobError::fatal)?;
         self.finish(&ctx.scope, st, Ok(built)).await?;
         tracing::info!(bot = %st.bot_id, locale = %st.locale_id, utterances = texts.len(), ms = started.elapsed().as_millis() as u64, "lex locale built");
         Ok(StepOutcome::Done)

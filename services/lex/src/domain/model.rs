@@ -12,7 +12,9 @@ use super::builtin::Builtin;
 use super::slot_types::{CustomType, Strategy, TypeValue};
 use super::templates::{self, Part, Template, TemplateError};
 use crate::api;
+use super::nlu::Scoring;
 use base64::Engine;
+use hearth_inference::text::dot;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -197,6 +199,14 @@ pub struct BotModel {
     pub owners: Vec<u32>,
     /// Unit mean vector of each intent's rows (empty for intents without utterances).
     pub centroids: Vec<Vec<f32>>,
+    /// Per intent, the mean leave-one-out score of its own sample utterances (each scored
+    /// against the intent's other samples, as an unseen paraphrase would be): how close the
+    /// intent's own wordings are to one another. 0 when the intent has fewer than two
+    /// samples. The runtime divides scores by it (see `nlu::rank`), so a loosely worded
+    /// intent and a tightly worded one fall back at the same relative distance. Empty in
+    /// models built before calibration (scores are then the raw blend).
+    #[serde(default)]
+    pub calibration: Vec<f32>,
 }
 
 impl BotModel {
@@ -462,6 +472,7 @@ pub fn compile(def: &LocaleDef) -> Result<Compiled, Vec<String>> {
             vectors: Matrix::default(),
             owners: Vec::new(),
             centroids: Vec::new(),
+            calibration: Vec::new(),
         },
         texts,
         owners,
@@ -469,8 +480,19 @@ pub fn compile(def: &LocaleDef) -> Result<Compiled, Vec<String>> {
 }
 
 impl Compiled {
-    /// The finished model, given one unit vector per text (in order).
-    pub fn finish(mut self, vectors: Vec<Vec<f32>>) -> Result<BotModel, String> {
+    /// The finished model, given one unit vector per text (in order), calibrated with the
+    /// default score blend.
+    pub fn finish(self, vectors: Vec<Vec<f32>>) -> Result<BotModel, String> {
+        self.finish_with(vectors, Scoring::default())
+    }
+
+    /// [`Compiled::finish`] with the blend the runtime scores with (the calibration must use
+    /// the same one).
+    pub fn finish_with(
+        mut self,
+        vectors: Vec<Vec<f32>>,
+        scoring: Scoring,
+    ) -> Result<BotModel, String> {
         if vectors.len() != self.texts.len() {
             return Err(format!(
                 "expected {} embeddings, got {}",
@@ -502,6 +524,17 @@ impl Compiled {
                 }
             })
             .collect();
+        self.model.calibration = (0..n)
+            .map(|i| {
+                let rows: Vec<&[f32]> = vectors
+                    .iter()
+                    .zip(&self.owners)
+                    .filter(|(_, &o)| o as usize == i)
+                    .map(|(v, _)| v.as_slice())
+                    .collect();
+                leave_one_out_mean(&rows, scoring.centroid_weight)
+            })
+            .collect();
         self.model.vectors = Matrix {
             dim,
             data: vectors.into_iter().flatten().collect(),
@@ -514,6 +547,34 @@ impl Compiled {
     pub fn intent_names(&self) -> Vec<&str> {
         self.model.intents.iter().map(|i| i.name.as_str()).collect()
     }
+}
+
+/// The mean over `rows` of each row's blend score against the other rows (centroid of the
+/// others with weight `w`, nearest other with `1 - w`); 0 for fewer than two rows.
+fn leave_one_out_mean(rows: &[&[f32]], w: f32) -> f32 {
+    if rows.len() < 2 {
+        return 0.0;
+    }
+    let w = w.clamp(0.0, 1.0);
+    let dim = rows[0].len();
+    let mut sum = vec![0f32; dim];
+    for r in rows {
+        sum.iter_mut().zip(r.iter()).for_each(|(s, x)| *s += x);
+    }
+    let mut total = 0f32;
+    for (j, r) in rows.iter().enumerate() {
+        let others: Vec<f32> = sum.iter().zip(r.iter()).map(|(s, x)| s - x).collect();
+        let centroid = hearth_inference::text::normalized(others);
+        let cos = dot(&centroid, r);
+        let nn = rows
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| *k != j)
+            .map(|(_, o)| dot(o, r))
+            .fold(f32::MIN, f32::max);
+        total += w * cos + (1.0 - w) * nn;
+    }
+    total / rows.len() as f32
 }
 
 /// Number of sample utterances per intent name (for DescribeBotLocale and logs).
