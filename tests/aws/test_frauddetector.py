@@ -1,7 +1,7 @@
 """Amazon Fraud Detector end to end with boto3, as the seed's real-time fraud post uses it.
 
-The module trains real models on synthetic transactions (`test_frauddetector_data.py` documents
-the planted fraud patterns and labelling rule): an Online Fraud Insights model from an S3 CSV
+The module trains real models on synthetic transactions from `hearth fraud generate` (the
+frauddetector crate README documents the planted fraud patterns and labelling rule): an Online Fraud Insights model from an S3 CSV
 (EXTERNAL_EVENTS), and a Transaction Fraud Insights model on events batch-imported into the
 event store (INGESTED_EVENTS, with per-entity aggregates). Rules on the model score pick the
 outcome; the detector's ACTIVE version answers GetEventPrediction when no version is named, as
@@ -18,8 +18,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from awsutil import aws_error
-from harness import fetch_models
-from test_frauddetector_data import VARIABLES, auc, generate, import_csv, seed_record, training_csv
+import subprocess
+
+from harness import fetch_models, hearth_bin
+from test_frauddetector_data import VARIABLES, auc, generate, generate_args, import_csv, seed_record, training_csv
 
 START = datetime(2024, 3, 1, tzinfo=timezone.utc)
 DAYS = 60
@@ -83,7 +85,7 @@ def world(hearth, s3):
     model; rules on its score and an ACTIVE detector version."""
     fetch_models("xgboost")
     fd = hearth.client("frauddetector")
-    txns = generate(n_customers=1500, days=DAYS, seed=11, start=START)
+    txns = generate(count=16000, days=DAYS, seed=11, start=START)
     history = [t for t in txns if t.ts < CUTOFF]
     live = [t for t in txns if t.ts >= CUTOFF]
 
@@ -554,12 +556,46 @@ def test_tfi_model_on_imported_events(world):
     assert a_tfi > 0.85
 
 
+def test_generated_file_to_s3_trains_a_model_that_generalises(world):
+    """`hearth fraud generate --out s3://…` writes an event file straight into the server's S3;
+    a model trained on it through the API separates fraud from legit on transactions of other
+    customers (another seed) that it never saw."""
+    fd, s3, hearth = world["fd"], world["s3"], world["hearth"]
+    bucket = uid("generated")
+    s3.create_bucket(Bucket=bucket)
+    cmd = [str(hearth_bin()), *generate_args(8000, 21, fraud_rate=0.06, days=40), "--out", f"s3://{bucket}/gen/events.csv", "--data-dir", str(hearth.data_dir)]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+    head = s3.get_object(Bucket=bucket, Key="gen/events.csv")["Body"].read().decode().splitlines()
+    assert len(head) == 8001 and head[0].startswith("EVENT_ID,EVENT_TIMESTAMP,ENTITY_ID,ENTITY_TYPE,EVENT_LABEL,LABEL_TIMESTAMP,transaction_amt")
+    model = "generated_model"
+    fd.create_model(modelId=model, modelType="ONLINE_FRAUD_INSIGHTS", eventTypeName=EVENT_TYPE)
+    fd.create_model_version(
+        modelId=model, modelType="ONLINE_FRAUD_INSIGHTS", trainingDataSource="EXTERNAL_EVENTS",
+        trainingDataSchema={"modelVariables": [v[0] for v in VARIABLES], "labelSchema": {"labelMapper": {"FRAUD": ["fraud"], "LEGIT": ["legit"]}}},
+        externalEventsDetail={"dataLocation": f"s3://{bucket}/gen/events.csv", "dataAccessRoleArn": ROLE},
+    )
+    assert wait_model(fd, model, "ONLINE_FRAUD_INSIGHTS", "1.0")["status"] == "TRAINING_COMPLETE"
+    valid_auc = describe(fd, model, "ONLINE_FRAUD_INSIGHTS", "1.0")["trainingResultV2"]["trainingMetricsV2"]["ofi"]["modelPerformance"]["auc"]
+    fd.update_model_version_status(modelId=model, modelType="ONLINE_FRAUD_INSIGHTS", modelVersionNumber="1.0", status="ACTIVE")
+    detector = "generated_detector"
+    fd.put_detector(detectorId=detector, eventTypeName=EVENT_TYPE)
+    rule = fd.create_rule(ruleId="gen_high", detectorId=detector, expression=f"${model}_insightscore > 900", language="DETECTORPL", outcomes=["block"])["rule"]
+    fd.create_detector_version(detectorId=detector, rules=[rule], modelVersions=[{"modelId": model, "modelType": "ONLINE_FRAUD_INSIGHTS", "modelVersionNumber": "1.0"}])
+    fd.update_detector_version_status(detectorId=detector, detectorVersionId="1", status="ACTIVE")
+    held_out = generate(count=3000, seed=22, fraud_rate=0.06, days=10, start=START + timedelta(days=40))
+    sample = [t for t in held_out if t.fraud][:100] + [t for t in held_out if not t.fraud][:300]
+    scores = [score_of(predict(fd, t, detector=detector), model) for t in sample]
+    held_auc = auc(scores, [t.fraud for t in sample])
+    print(f"\ngenerated data: validation AUC {valid_auc:.4f}, held-out (other customers) AUC {held_auc:.4f}")
+    assert valid_auc > 0.85 and held_auc > 0.85
+
+
 def test_models_rules_and_history_survive_a_crash(own_hearth):
     """Everything acknowledged is durable: after SIGKILL and a restart the trained model, the
     rules, the ACTIVE version and the entity history answer exactly as before."""
     fetch_models("xgboost")
     fd, s3 = own_hearth.client("frauddetector"), own_hearth.client("s3")
-    txns = generate(n_customers=900, days=30, seed=5, start=START)
+    txns = generate(count=5000, days=30, seed=5, fraud_rate=0.1, start=START)
     fd.batch_create_variable(variableEntries=[{"name": n, "dataType": dt, "dataSource": "EVENT", "defaultValue": dv, "variableType": vt} for n, dt, vt, dv in VARIABLES])
     fd.put_entity_type(name="customer")
     fd.put_label(name="fraud"), fd.put_label(name="legit")

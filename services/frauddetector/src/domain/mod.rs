@@ -1,6 +1,6 @@
 //! The Fraud Detector's logic, free of HTTP and storage: the DETECTORPL rule language, typed
 //! values and timestamps, event files, entity history, feature engineering, score
-//! calibration and model training.
+//! calibration, model training and synthetic transactions.
 
 pub mod dataset;
 pub mod features;
@@ -8,5 +8,6 @@ pub mod forest;
 pub mod history;
 pub mod rules;
 pub mod scores;
+pub mod synthetic;
 pub mod training;
 pub mod values;
