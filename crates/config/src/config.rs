@@ -58,6 +58,8 @@ pub struct Config {
     pub jobs: JobsConfig,
     /// SNS deliveries: the SMTP relay for email, the sender address, the base URL of links.
     pub sns: SnsConfig,
+    /// Lex V2: intent confidence calibration, disambiguation, session and analytics purging.
+    pub lex: LexConfig,
 }
 
 /// One account (`[[accounts]]` in the file).
@@ -107,6 +109,39 @@ pub struct SnsConfig {
     pub public_endpoint: Option<String>,
 }
 
+/// Settings of Lex V2 (`[lex]` in the file).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LexConfig {
+    /// With a locale's intent disambiguation on, intents whose confidence is within this of
+    /// the best one are offered too (`ElicitIntent`), 0 to 1.
+    /// Env `HEARTH_LEX__DISAMBIGUATION_MARGIN`. Default 0.05.
+    pub disambiguation_margin: f64,
+    /// The confidence of an utterance exactly as close to its intent as the intent's own
+    /// sample utterances are to one another (per-bot calibration of `nluConfidence`), 0 to 1;
+    /// 0 reports the raw similarity blend. Env `HEARTH_LEX__TYPICAL_SCORE`. Default 0.6.
+    pub typical_score: f64,
+    /// Days runtime utterance records are kept for analytics (ListAggregatedUtterances,
+    /// ListUtteranceMetrics, the console's missed utterances), 1 to 3650.
+    /// Env `HEARTH_LEX__UTTERANCE_RETENTION_DAYS`. Default 30.
+    pub utterance_retention_days: u32,
+    /// Seconds between purges of sessions idle past their bot's `idleSessionTTLInSeconds`
+    /// and of utterance records past the retention, 1 to 86400.
+    /// Env `HEARTH_LEX__PURGE_INTERVAL_SECONDS`. Default 300.
+    pub purge_interval_seconds: u64,
+}
+
+impl Default for LexConfig {
+    fn default() -> Self {
+        LexConfig {
+            disambiguation_margin: 0.05,
+            typical_score: 0.6,
+            utterance_retention_days: 30,
+            purge_interval_seconds: 300,
+        }
+    }
+}
+
 impl Default for SnsConfig {
     fn default() -> Self {
         SnsConfig {
@@ -138,6 +173,7 @@ impl Default for Config {
             accounts: Vec::new(),
             jobs: JobsConfig::default(),
             sns: SnsConfig::default(),
+            lex: LexConfig::default(),
         }
     }
 }
@@ -271,7 +307,42 @@ impl Config {
             ));
         }
         self.validate_sns()?;
+        self.validate_lex()?;
         self.validate_accounts()
+    }
+
+    fn validate_lex(&self) -> Result<(), ConfigError> {
+        let lex = &self.lex;
+        for (field, v) in [
+            ("lex.disambiguation_margin", lex.disambiguation_margin),
+            ("lex.typical_score", lex.typical_score),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(ConfigError::invalid(
+                    field,
+                    format!("{v} is out of range (0 to 1)"),
+                ));
+            }
+        }
+        if !(1..=3650).contains(&lex.utterance_retention_days) {
+            return Err(ConfigError::invalid(
+                "lex.utterance_retention_days",
+                format!(
+                    "{} is out of range (1 to 3650)",
+                    lex.utterance_retention_days
+                ),
+            ));
+        }
+        if !(1..=86_400).contains(&lex.purge_interval_seconds) {
+            return Err(ConfigError::invalid(
+                "lex.purge_interval_seconds",
+                format!(
+                    "{} is out of range (1 to 86400)",
+                    lex.purge_interval_seconds
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn validate_sns(&self) -> Result<(), ConfigError> {
@@ -382,6 +453,7 @@ impl fmt::Debug for Config {
             accounts,
             jobs,
             sns,
+            lex,
         } = self;
         f.debug_struct("Config")
             .field("listen", listen)
@@ -397,6 +469,7 @@ impl fmt::Debug for Config {
             .field("accounts", accounts)
             .field("jobs", jobs)
             .field("sns", sns)
+            .field("lex", lex)
             .finish()
     }
 }

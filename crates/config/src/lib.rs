@@ -25,8 +25,8 @@ mod load;
 mod secret;
 
 pub use config::{
-    AccountConfig, Config, JobsConfig, KeyConfig, Overrides, DEFAULT_DATA_DIR, DEFAULT_JOB_WORKERS,
-    DEFAULT_LISTEN, DEFAULT_LOG, DEFAULT_REGION, MAX_JOB_WORKERS,
+    AccountConfig, Config, JobsConfig, KeyConfig, LexConfig, Overrides, DEFAULT_DATA_DIR,
+    DEFAULT_JOB_WORKERS, DEFAULT_LISTEN, DEFAULT_LOG, DEFAULT_REGION, MAX_JOB_WORKERS,
 };
 pub use credentials::{
     export_lines, generate_access_key_id, generate_secret_access_key,

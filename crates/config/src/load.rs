@@ -27,6 +27,19 @@ pub const ENV_VARS: &[(&str, &str)] = &[
     ("HEARTH_PYPI_URL", "pypi_url"),
     ("HEARTH_LOG", "log"),
     ("HEARTH_JOBS__WORKERS", "jobs.workers"),
+    (
+        "HEARTH_LEX__DISAMBIGUATION_MARGIN",
+        "lex.disambiguation_margin",
+    ),
+    ("HEARTH_LEX__TYPICAL_SCORE", "lex.typical_score"),
+    (
+        "HEARTH_LEX__UTTERANCE_RETENTION_DAYS",
+        "lex.utterance_retention_days",
+    ),
+    (
+        "HEARTH_LEX__PURGE_INTERVAL_SECONDS",
+        "lex.purge_interval_seconds",
+    ),
 ];
 
 /// Prefix of variables that switch test behaviour (e.g. `HEARTH_TEST_NETWORK`); not config.
@@ -241,6 +254,34 @@ fn apply_env_var(
                 .map_err(|_| bad(format!("{value:?} is not a whole number")))?;
             "jobs.workers"
         }
+        "HEARTH_LEX__DISAMBIGUATION_MARGIN" => {
+            config.lex.disambiguation_margin = value
+                .trim()
+                .parse()
+                .map_err(|_| bad(format!("{value:?} is not a number")))?;
+            "lex.disambiguation_margin"
+        }
+        "HEARTH_LEX__TYPICAL_SCORE" => {
+            config.lex.typical_score = value
+                .trim()
+                .parse()
+                .map_err(|_| bad(format!("{value:?} is not a number")))?;
+            "lex.typical_score"
+        }
+        "HEARTH_LEX__UTTERANCE_RETENTION_DAYS" => {
+            config.lex.utterance_retention_days = value
+                .trim()
+                .parse()
+                .map_err(|_| bad(format!("{value:?} is not a whole number")))?;
+            "lex.utterance_retention_days"
+        }
+        "HEARTH_LEX__PURGE_INTERVAL_SECONDS" => {
+            config.lex.purge_interval_seconds = value
+                .trim()
+                .parse()
+                .map_err(|_| bad(format!("{value:?} is not a whole number")))?;
+            "lex.purge_interval_seconds"
+        }
         _ => return Ok(None),
     };
     Ok(Some(field))
@@ -319,6 +360,35 @@ workers = 4
         assert_eq!(c.database_url(), "postgres://u:p@db/h");
         assert_eq!(c.models_dir(), PathBuf::from("/models"));
         assert!(loaded.warnings.is_empty());
+    }
+
+    #[test]
+    fn lex_section_from_file_and_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hearth.toml");
+        fs::write(&file, "[lex]\nutterance_retention_days = 7\n").unwrap();
+        let loaded = load_with_default_file(
+            Some(&file),
+            &no_default(),
+            env(&[
+                ("HEARTH_LEX__DISAMBIGUATION_MARGIN", "0.1"),
+                ("HEARTH_LEX__PURGE_INTERVAL_SECONDS", "60"),
+            ]),
+        )
+        .unwrap();
+        let lex = &loaded.config.lex;
+        assert_eq!(lex.utterance_retention_days, 7);
+        assert_eq!(lex.disambiguation_margin, 0.1);
+        assert_eq!(lex.purge_interval_seconds, 60);
+        assert_eq!(lex.typical_score, 0.6);
+        let msg = load_with_default_file(
+            None,
+            &no_default(),
+            env(&[("HEARTH_LEX__TYPICAL_SCORE", "2")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(msg.contains("lex.typical_score"), "{msg}");
     }
 
     #[test]
