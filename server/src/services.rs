@@ -12,15 +12,17 @@ use std::sync::Arc;
 pub async fn build(config: &hearth_config::Config, rt: &Runtime, s3: &hearth_s3::S3) -> anyhow::Result<(Vec<(&'static str, Arc<dyn Handler>)>, axum::Router)> {
     let sns = hearth_sns::Sns::new(rt, sns_settings(config)).await.map_err(anyhow::Error::msg)?;
     let _ = (rt, s3);
-    let sagemaker = hearth_sagemaker::SageMaker::new(rt, s3);
+    // One CloudWatch: the monitoring API and SageMaker's rollback alarms see the same alarms.
+    let cloudwatch = hearth_cloudwatch::CloudWatch::start(rt, Some(Arc::new(sns.clone())));
+    let sagemaker = hearth_sagemaker::SageMaker::with_alarms(rt, s3, Arc::new(cloudwatch.clone()));
     let lex = hearth_lex::Lex::new(rt, s3);
     let services: Vec<(&'static str, Arc<dyn Handler>)> = vec![
         ("sts", Arc::new(hearth_sts::Sts)),
         ("transcribe", Arc::new(hearth_transcribe::Transcribe::new(rt, s3))),
         ("sns", Arc::new(sns.clone())),
-        ("monitoring", Arc::new(hearth_cloudwatch::CloudWatch::start(rt, Some(Arc::new(sns.clone()))))),
+        ("monitoring", Arc::new(cloudwatch)),
         ("sagemaker", Arc::new(sagemaker.clone())),
-        ("sagemaker", Arc::new(hearth_sagemaker_runtime::SageMakerRuntime::new(sagemaker.hosting()))),
+        ("sagemaker", Arc::new(hearth_sagemaker_runtime::SageMakerRuntime::new(rt, s3, sagemaker.hosting(), Some(Arc::new(sns.clone()))))),
         ("lex", Arc::new(hearth_lex::LexModels::new(lex.clone()))),
         ("lex", Arc::new(hearth_lex_runtime::LexRuntime::new(lex))),
         ("frauddetector", Arc::new(hearth_frauddetector::FraudDetector::new(rt, s3))),

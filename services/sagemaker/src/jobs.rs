@@ -43,6 +43,8 @@ pub struct Shared {
     pub training_threads: usize,
     /// Stop flags of the training jobs running on this node, by ARN.
     pub stops: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    /// Deployment guardrails: alarm source, settings, this node's live deployments.
+    pub guardrails: crate::deployments::Guardrails,
 }
 
 impl Shared {

@@ -5,6 +5,7 @@
 //! Implemented operations: CreateModel, DescribeModel, ListModels, DeleteModel,
 //! CreateEndpointConfig, DescribeEndpointConfig, ListEndpointConfigs, DeleteEndpointConfig,
 //! CreateEndpoint, DescribeEndpoint, ListEndpoints, DeleteEndpoint,
+//! UpdateEndpoint (deployment guardrails: [`deployments`]),
 //! UpdateEndpointWeightsAndCapacities, CreateTrainingJob, DescribeTrainingJob,
 //! ListTrainingJobs, StopTrainingJob.
 //!
@@ -18,6 +19,7 @@
 //! through `hearth_inference::tabular`.
 
 pub mod api;
+pub mod deployments;
 pub mod domain;
 pub mod error;
 pub mod handlers;
@@ -96,6 +98,17 @@ impl SageMaker {
 
     /// The service with explicit options.
     pub fn with_options(rt: &hearth_runtime::Runtime, s3: &hearth_s3::S3, opts: SageMakerOptions) -> SageMaker {
+        SageMaker::build(rt, s3, opts, None)
+    }
+
+    /// The service with deployment guardrails reading rollback alarms from `alarms` (the
+    /// server's one CloudWatch instance).
+    pub fn with_alarms(rt: &hearth_runtime::Runtime, s3: &hearth_s3::S3, alarms: Arc<dyn deployments::AlarmSource>) -> SageMaker {
+        SageMaker::build(rt, s3, SageMakerOptions::from_env(), Some(alarms))
+    }
+
+    /// The service with explicit options and alarm source.
+    pub fn build(rt: &hearth_runtime::Runtime, s3: &hearth_s3::S3, opts: SageMakerOptions, alarms: Option<Arc<dyn deployments::AlarmSource>>) -> SageMaker {
         let engine = Engine::new(opts.engine_threads);
         let hosting = Hosting::new(rt, s3, engine.clone(), opts.hosting.clone());
         hosting.start_reaper();
@@ -108,9 +121,11 @@ impl SageMaker {
             hosting,
             training_threads: opts.training_threads,
             stops: Default::default(),
+            guardrails: deployments::Guardrails::new(alarms),
         });
         rt.jobs.register(TrainingJobs(shared.clone()));
         rt.jobs.register(EndpointJobs(shared.clone()));
+        rt.jobs.register(deployments::DeploymentJobs(shared.clone()));
         SageMaker { shared, jobs: rt.jobs.clone() }
     }
 
@@ -120,7 +135,7 @@ impl SageMaker {
     }
 
     fn ctx(&self, req: &RequestContext) -> Ctx {
-        Ctx { s: self.shared.clone(), jobs: self.jobs.clone(), scope: Scope::new(req.account.clone(), req.region.clone()) }
+        Ctx { s: self.shared.clone(), jobs: self.jobs.clone(), scope: Scope::new(req.account.clone(), req.region.clone()), caller: req.access_key.clone() }
     }
 }
 
@@ -158,6 +173,7 @@ impl Handler for SageMaker {
             Operation::DescribeEndpoint => out(handlers::endpoints::describe_endpoint(&ctx, dispatch::input(svc, input)?).await),
             Operation::ListEndpoints => out(handlers::endpoints::list_endpoints(&ctx, dispatch::input(svc, input)?).await),
             Operation::DeleteEndpoint => empty(handlers::endpoints::delete_endpoint(&ctx, dispatch::input(svc, input)?).await),
+            Operation::UpdateEndpoint => out(handlers::endpoints::update_endpoint(&ctx, dispatch::input(svc, input)?).await),
             Operation::UpdateEndpointWeightsAndCapacities => {
                 out(handlers::endpoints::update_endpoint_weights_and_capacities(&ctx, dispatch::input(svc, input)?).await)
             }

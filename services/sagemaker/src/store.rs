@@ -67,6 +67,10 @@ pub enum EndpointStatus {
     InService,
     Deleting,
     Failed,
+    /// A deployment is moving traffic back to the old fleet.
+    RollingBack,
+    /// A rollback could not restore the old fleet.
+    UpdateRollbackFailed,
 }
 
 impl EndpointStatus {
@@ -78,12 +82,14 @@ impl EndpointStatus {
             EndpointStatus::InService => "InService",
             EndpointStatus::Deleting => "Deleting",
             EndpointStatus::Failed => "Failed",
+            EndpointStatus::RollingBack => "RollingBack",
+            EndpointStatus::UpdateRollbackFailed => "UpdateRollbackFailed",
         }
     }
 
     /// Whether the endpoint answers invocations in this status.
     pub fn serves(self) -> bool {
-        matches!(self, EndpointStatus::InService | EndpointStatus::Updating)
+        matches!(self, EndpointStatus::InService | EndpointStatus::Updating | EndpointStatus::RollingBack | EndpointStatus::UpdateRollbackFailed)
     }
 }
 
@@ -125,6 +131,16 @@ pub struct EndpointRecord {
     pub last_modified: Timestamp,
     #[serde(default)]
     pub tags: Vec<api::Tag>,
+    /// The `DeploymentConfig` of the last `UpdateEndpoint` (DescribeEndpoint's
+    /// `LastDeploymentConfig`, reused by `RetainDeploymentConfig`).
+    #[serde(default)]
+    pub last_deployment_config: Option<api::DeploymentConfig>,
+    /// The key of the deployment ([`DeploymentRecord`]) in progress, if any.
+    #[serde(default)]
+    pub deployment: Option<String>,
+    /// Deployments started so far (numbers the next one).
+    #[serde(default)]
+    pub deployments: u32,
 }
 
 impl Record for EndpointRecord {
@@ -188,4 +204,125 @@ impl TrainingJobRecord {
     pub fn is_final(&self) -> bool {
         matches!(self.status.as_str(), "Completed" | "Failed" | "Stopped")
     }
+}
+
+/// Where a deployment stands ([`DeploymentRecord::phase`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeploymentPhase {
+    /// The green fleet is being provisioned and health-checked.
+    Provisioning,
+    /// Traffic step [`DeploymentRecord::step`] is on and baking.
+    Baking,
+    /// All traffic is on green; the blue fleet waits `TerminationWaitInSeconds`.
+    Terminating,
+    /// Traffic is going back to blue.
+    RollingBack,
+    /// Green serves everything; blue retired.
+    Succeeded,
+    /// Rolled back to blue (alarm, abort, timeout).
+    RolledBack,
+    /// The green fleet could not be provisioned; blue kept serving.
+    Failed,
+    /// The rollback itself failed.
+    RollbackFailed,
+}
+
+impl DeploymentPhase {
+    /// Whether the deployment has ended.
+    pub fn is_final(self) -> bool {
+        matches!(self, DeploymentPhase::Succeeded | DeploymentPhase::RolledBack | DeploymentPhase::Failed | DeploymentPhase::RollbackFailed)
+    }
+
+    /// A lower-case name for logs, the CLI and the console.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeploymentPhase::Provisioning => "provisioning",
+            DeploymentPhase::Baking => "baking",
+            DeploymentPhase::Terminating => "terminating",
+            DeploymentPhase::RollingBack => "rolling-back",
+            DeploymentPhase::Succeeded => "succeeded",
+            DeploymentPhase::RolledBack => "rolled-back",
+            DeploymentPhase::Failed => "failed",
+            DeploymentPhase::RollbackFailed => "rollback-failed",
+        }
+    }
+}
+
+/// One entry of a deployment's timeline.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DeploymentEvent {
+    pub time: Timestamp,
+    /// What happened (`step 1/2: 33% on green`, `alarm err-alarm in ALARM`, …).
+    pub message: String,
+    /// Green's traffic share after the event.
+    pub green_share: f64,
+}
+
+/// One blue/green deployment of an endpoint (`UpdateEndpoint`), kept as the endpoint's
+/// deployment history. Key: `<endpoint key>/<number, 6 digits>`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeploymentRecord {
+    pub endpoint: String,
+    pub number: u32,
+    /// Who asked (the access key of the `UpdateEndpoint` call).
+    pub requested_by: String,
+    pub from_config: String,
+    pub to_config: String,
+    pub blue_variants: Vec<VariantState>,
+    pub green_variants: Vec<VariantState>,
+    /// The `DeploymentConfig` in force (given or retained), if any.
+    pub config: Option<api::DeploymentConfig>,
+    pub policy: crate::domain::deployment::Policy,
+    pub steps: Vec<crate::domain::deployment::Step>,
+    pub phase: DeploymentPhase,
+    /// The current traffic step (index into `steps`).
+    pub step: usize,
+    /// When the current phase or step began (bakes and the termination wait count from here).
+    pub phase_started: Timestamp,
+    /// Green's share of traffic now.
+    pub green_share: f64,
+    pub started: Timestamp,
+    pub ended: Option<Timestamp>,
+    /// Why it ended (or is rolling back).
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub events: Vec<DeploymentEvent>,
+    /// The last state seen of each rollback alarm.
+    #[serde(default)]
+    pub alarm_states: std::collections::BTreeMap<String, String>,
+}
+
+impl Record for DeploymentRecord {
+    const KIND: &'static str = "sagemaker.deployment";
+}
+
+impl DeploymentRecord {
+    /// The store key of deployment `number` of `endpoint`.
+    pub fn key_of(endpoint: &str, number: u32) -> String {
+        format!("{}/{number:06}", key(endpoint))
+    }
+
+    /// This deployment's store key.
+    pub fn key(&self) -> String {
+        DeploymentRecord::key_of(&self.endpoint, self.number)
+    }
+
+    /// Add a timeline entry.
+    pub fn event(&mut self, time: Timestamp, message: impl Into<String>) {
+        self.events.push(DeploymentEvent { time, message: message.into(), green_share: self.green_share });
+    }
+}
+
+/// An operator's request to a running deployment (`hearth deployments abort|promote`, the
+/// console's buttons), read by the deployment job. Key: the deployment's key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeploymentControl {
+    /// `abort` (roll back now) or `promote` (skip the remaining baking).
+    pub action: String,
+    pub requested_by: String,
+    pub at: Timestamp,
+}
+
+impl Record for DeploymentControl {
+    const KIND: &'static str = "sagemaker.deployment-control";
 }

@@ -3,6 +3,7 @@
 
 pub mod artifact;
 pub mod container;
+pub mod deployment;
 pub mod fleet;
 pub mod instance_types;
 pub mod listing;

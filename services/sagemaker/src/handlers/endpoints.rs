@@ -1,5 +1,6 @@
-//! CreateEndpoint, DescribeEndpoint, ListEndpoints, DeleteEndpoint,
-//! UpdateEndpointWeightsAndCapacities. Status changes are durable jobs ([`crate::jobs`]):
+//! CreateEndpoint, DescribeEndpoint, ListEndpoints, DeleteEndpoint, UpdateEndpoint (deployment
+//! guardrails: the handler checks the request, records the deployment and submits its job,
+//! [`crate::deployments`]), UpdateEndpointWeightsAndCapacities. Status changes are durable jobs ([`crate::jobs`]):
 //! the handler records the new status and submits the job before answering.
 
 use super::Ctx;
@@ -8,8 +9,10 @@ use crate::domain::arn;
 use crate::domain::listing::{self, ListParams, Listed};
 use crate::domain::validate::{Violations, NAME_PATTERN};
 use crate::error::SageMakerError;
-use crate::jobs::{EndpointAction, EndpointJobs, EndpointState};
-use crate::store::{self, EndpointConfigRecord, EndpointRecord, EndpointStatus};
+use crate::deployments::{DeploymentJobs, DeploymentState};
+use crate::domain::deployment::{self, Policy};
+use crate::jobs::{variant_states, EndpointAction, EndpointJobs, EndpointState};
+use crate::store::{self, DeploymentPhase, DeploymentRecord, EndpointConfigRecord, EndpointRecord, EndpointStatus};
 use hearth_protocol::types::Timestamp;
 use hearth_runtime::jobs::SubmitOptions;
 use hearth_runtime::{Expect, ListQuery, MetaError};
@@ -82,6 +85,9 @@ pub async fn create_endpoint(ctx: &Ctx, req: api::CreateEndpointInput) -> Result
         created: now,
         last_modified: now,
         tags: req.tags.unwrap_or_default(),
+        last_deployment_config: None,
+        deployment: None,
+        deployments: 0,
     };
     // The record first (durable when we answer), then its job; if the job cannot be
     // submitted the record goes again. A crash in between leaves a `Creating` endpoint
@@ -123,6 +129,191 @@ pub fn variant_summaries(rec: &EndpointRecord) -> Vec<api::ProductionVariantSumm
         .collect()
 }
 
+/// DescribeEndpoint's `PendingDeploymentSummary` while a deployment provisions or bakes (and
+/// its job, submitted again if a crash lost it between record and submit).
+async fn pending_summary(ctx: &Ctx, rec: &EndpointRecord) -> Result<Option<api::PendingDeploymentSummary>, SageMakerError> {
+    let Some(key) = &rec.deployment else { return Ok(None) };
+    let Some(dep) = ctx.s.meta.get::<DeploymentRecord>(&ctx.scope, key).await?.map(|r| r.value) else { return Ok(None) };
+    let id = deployment_job_id(rec, dep.number);
+    if !dep.phase.is_final() && ctx.jobs.get(&id).await?.is_none() {
+        tracing::warn!(endpoint = %rec.name, "deployment job missing; submitting it again");
+        submit_deployment(ctx, id, &dep).await?;
+    }
+    let status = match dep.phase {
+        DeploymentPhase::Provisioning => "Creating",
+        DeploymentPhase::Baking => "Baking",
+        _ => return Ok(None),
+    };
+    let total: i32 = dep.green_variants.iter().map(|v| v.current_instance_count.unwrap_or(1)).sum::<i32>().max(1);
+    let active = dep.steps.get(dep.step).map(|s| s.green_instances as i32).unwrap_or(0);
+    let variants = dep
+        .green_variants
+        .iter()
+        .map(|v| {
+            let desired = v.desired_instance_count;
+            let current = match (dep.phase, desired) {
+                (DeploymentPhase::Baking, Some(d)) => Some(((active as i64 * d as i64) / total as i64).max(1) as i32),
+                (_, d) => d,
+            };
+            api::PendingProductionVariantSummary {
+                variant_name: v.name.clone(),
+                deployed_images: Some(vec![api::DeployedImage { specified_image: Some(v.image.clone()), resolved_image: Some(resolved(&v.image)), resolution_time: Some(dep.started) }]),
+                current_weight: Some(v.current_weight),
+                desired_weight: Some(v.desired_weight),
+                current_instance_count: current,
+                desired_instance_count: desired,
+                instance_type: v.instance_type.clone(),
+                current_serverless_config: v.current_serverless.clone(),
+                desired_serverless_config: v.desired_serverless.clone(),
+                variant_status: Some(vec![api::ProductionVariantStatus {
+                    status: status.to_string(),
+                    status_message: dep.events.last().map(|e| e.message.clone()),
+                    start_time: Some(dep.phase_started),
+                }]),
+                ..Default::default()
+            }
+        })
+        .collect();
+    Ok(Some(api::PendingDeploymentSummary { endpoint_config_name: dep.to_config.clone(), production_variants: Some(variants), start_time: Some(dep.started), ..Default::default() }))
+}
+
+/// The id of an endpoint's deployment job `n`.
+fn deployment_job_id(rec: &EndpointRecord, n: u32) -> String {
+    format!("{}#deploy#{}#{n}", rec.arn, millis(rec.created))
+}
+
+async fn submit_deployment(ctx: &Ctx, id: String, dep: &DeploymentRecord) -> Result<(), SageMakerError> {
+    let st = DeploymentState { endpoint: dep.endpoint.clone(), key: dep.key() };
+    ctx.jobs.submit_job::<DeploymentJobs>(&ctx.scope, &st, SubmitOptions::with_id(id)).await?;
+    Ok(())
+}
+
+const VARIANT_PROPERTIES: &[&str] = &["DesiredInstanceCount", "DesiredWeight", "DataCaptureConfig"];
+
+pub async fn update_endpoint(ctx: &Ctx, req: api::UpdateEndpointInput) -> Result<api::UpdateEndpointOutput, SageMakerError> {
+    let mut v = Violations::new();
+    v.name("endpointName", &req.endpoint_name, NAME_PATTERN);
+    v.name("endpointConfigName", &req.endpoint_config_name, NAME_PATTERN);
+    if let Some(dc) = &req.deployment_config {
+        deployment::check_config(&mut v, dc);
+    }
+    if let Some(x) = &req.exclude_retained_variant_properties {
+        v.list_len("excludeRetainedVariantProperties", x.len(), 0, Some(3));
+        for (i, p) in x.iter().enumerate() {
+            v.one_of(&format!("excludeRetainedVariantProperties.{}.member.variantPropertyType", i + 1), &p.variant_property_type, VARIANT_PROPERTIES);
+        }
+    }
+    v.finish()?;
+    let key = store::key(&req.endpoint_name);
+    let cur = ctx.s.meta.get::<EndpointRecord>(&ctx.scope, &key).await?.ok_or_else(|| not_found(ctx, &req.endpoint_name))?;
+    let mut rec = cur.value;
+    if rec.status != EndpointStatus::InService {
+        return Err(SageMakerError::validation(format!("Cannot update in-progress endpoint \"{}\".", rec.arn)));
+    }
+    let config = ctx.s.meta.get::<EndpointConfigRecord>(&ctx.scope, &store::key(&req.endpoint_config_name)).await?.ok_or_else(|| {
+        SageMakerError::validation(format!("Could not find endpoint configuration \"{}\".", arn(&ctx.scope, "endpoint-config", &req.endpoint_config_name)))
+    })?;
+    let mut green = variant_states(&ctx.s.meta, &ctx.scope, &config.value).await.map_err(SageMakerError::validation)?;
+    if req.retain_all_variant_properties == Some(true) {
+        let excluded: Vec<&str> = req.exclude_retained_variant_properties.iter().flatten().map(|p| p.variant_property_type.as_str()).collect();
+        for g in green.iter_mut() {
+            if let Some(b) = rec.variants.iter().find(|b| b.name == g.name) {
+                if !excluded.contains(&"DesiredWeight") {
+                    g.current_weight = b.current_weight;
+                    g.desired_weight = b.desired_weight;
+                }
+                if !excluded.contains(&"DesiredInstanceCount") && g.current_serverless.is_none() && b.current_instance_count.is_some() {
+                    g.current_instance_count = b.current_instance_count;
+                    g.desired_instance_count = b.desired_instance_count;
+                }
+            }
+        }
+    }
+    let dc = match (&req.deployment_config, req.retain_deployment_config) {
+        (Some(d), _) => Some(d.clone()),
+        (None, Some(true)) => rec.last_deployment_config.clone(),
+        _ => None,
+    };
+    let instances: u32 = green.iter().map(|v| v.current_instance_count.unwrap_or(1).max(1) as u32).sum();
+    let serverless = green.iter().any(|v| v.current_serverless.is_some());
+    let policy = match &dc {
+        Some(d) => Policy::from_config(d, instances, serverless)?,
+        None => Policy::default(),
+    };
+    if !policy.alarms.is_empty() {
+        let mut missing = Vec::new();
+        for a in &policy.alarms {
+            let state = match &ctx.s.guardrails.alarms {
+                Some(src) => src.alarm_state(&ctx.scope.account, &ctx.scope.region, a).await,
+                None => None,
+            };
+            if state.is_none() {
+                missing.push(a.clone());
+            }
+        }
+        if !missing.is_empty() {
+            return Err(SageMakerError::validation(format!("The specified alarm(s) [{}] in AutoRollbackConfiguration do not exist.", missing.join(", "))));
+        }
+    }
+    let now = ctx.now();
+    let number = rec.deployments + 1;
+    let steps = deployment::plan(policy.routing, instances);
+    let mut dep = DeploymentRecord {
+        endpoint: rec.name.clone(),
+        number,
+        requested_by: ctx.caller.clone(),
+        from_config: rec.config_name.clone(),
+        to_config: config.value.name.clone(),
+        blue_variants: rec.variants.clone(),
+        green_variants: green,
+        config: dc.clone(),
+        policy,
+        steps,
+        phase: DeploymentPhase::Provisioning,
+        step: 0,
+        phase_started: now,
+        green_share: 0.0,
+        started: now,
+        ended: None,
+        reason: None,
+        events: Vec::new(),
+        alarm_states: Default::default(),
+    };
+    dep.event(now, format!("update to {} requested by {}", dep.to_config, dep.requested_by));
+    let dep_key = dep.key();
+    match ctx.s.meta.put(&ctx.scope, &dep_key, &dep, Expect::Absent).await {
+        Ok(_) => {}
+        Err(MetaError::ConditionFailed { .. }) => return Err(SageMakerError::validation(format!("Cannot update in-progress endpoint \"{}\".", rec.arn))),
+        Err(e) => return Err(e.into()),
+    }
+    rec.status = EndpointStatus::Updating;
+    rec.failure_reason = None;
+    rec.last_modified = now;
+    rec.deployment = Some(dep_key.clone());
+    rec.deployments = number;
+    rec.last_deployment_config = dc;
+    let version = match ctx.s.meta.put(&ctx.scope, &key, &rec, Expect::Version(cur.version)).await {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = ctx.s.meta.delete::<DeploymentRecord>(&ctx.scope, &dep_key, Expect::Any).await;
+            return Err(match e {
+                MetaError::ConditionFailed { .. } => SageMakerError::validation(format!("Cannot update in-progress endpoint \"{}\".", rec.arn)),
+                e => e.into(),
+            });
+        }
+    };
+    if let Err(e) = submit_deployment(ctx, deployment_job_id(&rec, number), &dep).await {
+        rec.status = EndpointStatus::InService;
+        rec.deployment = None;
+        rec.deployments = number - 1;
+        let _ = ctx.s.meta.put(&ctx.scope, &key, &rec, Expect::Version(version)).await;
+        let _ = ctx.s.meta.delete::<DeploymentRecord>(&ctx.scope, &dep_key, Expect::Any).await;
+        return Err(e);
+    }
+    tracing::info!(endpoint = %rec.name, config = %dep.to_config, deployment = number, routing = ?dep.policy.routing, "endpoint updating");
+    Ok(api::UpdateEndpointOutput { endpoint_arn: rec.arn })
+}
+
 pub async fn describe_endpoint(ctx: &Ctx, req: api::DescribeEndpointInput) -> Result<api::DescribeEndpointOutput, SageMakerError> {
     let rec = ctx.s.meta.get::<EndpointRecord>(&ctx.scope, &store::key(&req.endpoint_name)).await?.ok_or_else(|| not_found(ctx, &req.endpoint_name))?.value;
     if rec.status == EndpointStatus::Creating {
@@ -133,8 +324,11 @@ pub async fn describe_endpoint(ctx: &Ctx, req: api::DescribeEndpointInput) -> Re
             submit(ctx, id, &rec.name, EndpointAction::Create).await?;
         }
     }
+    let pending = pending_summary(ctx, &rec).await?;
     let variants = variant_summaries(&rec);
     Ok(api::DescribeEndpointOutput {
+        last_deployment_config: rec.last_deployment_config.clone(),
+        pending_deployment_summary: pending,
         endpoint_name: rec.name,
         endpoint_arn: rec.arn,
         endpoint_config_name: Some(rec.config_name),

@@ -18,6 +18,8 @@ pub struct Ctx {
     pub s: Arc<Shared>,
     pub jobs: JobQueue,
     pub scope: Scope,
+    /// The access key that signed the request.
+    pub caller: String,
 }
 
 impl Ctx {
