@@ -13,10 +13,11 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Operation {
     InvokeEndpoint,
+    InvokeEndpointAsync,
 }
 
 impl Operation {
-    pub const ALL: &'static [Operation] = &[Operation::InvokeEndpoint];
+    pub const ALL: &'static [Operation] = &[Operation::InvokeEndpoint, Operation::InvokeEndpointAsync];
     pub fn spec(self) -> &'static OperationSpec {
         &SERVICE.operations[self as usize]
     }
@@ -26,6 +27,40 @@ impl Operation {
     pub fn from_name(name: &str) -> Option<Operation> {
         Operation::ALL.iter().copied().find(|o| o.name() == name)
     }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InvokeEndpointAsyncInput {
+    #[serde(rename = "Accept", default, skip_serializing_if = "Option::is_none")]
+    pub accept: Option<String>,
+    #[serde(rename = "ContentType", default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    #[serde(rename = "CustomAttributes", default, skip_serializing_if = "Option::is_none")]
+    pub custom_attributes: Option<String>,
+    #[serde(rename = "EndpointName")]
+    pub endpoint_name: String,
+    #[serde(rename = "Filename", default, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+    #[serde(rename = "InferenceId", default, skip_serializing_if = "Option::is_none")]
+    pub inference_id: Option<String>,
+    #[serde(rename = "InputLocation")]
+    pub input_location: String,
+    #[serde(rename = "InvocationTimeoutSeconds", default, skip_serializing_if = "Option::is_none")]
+    pub invocation_timeout_seconds: Option<i32>,
+    #[serde(rename = "RequestTTLSeconds", default, skip_serializing_if = "Option::is_none")]
+    pub request_ttl_seconds: Option<i32>,
+    #[serde(rename = "S3OutputPathExtension", default, skip_serializing_if = "Option::is_none")]
+    pub s3_output_path_extension: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct InvokeEndpointAsyncOutput {
+    #[serde(rename = "FailureLocation", default, skip_serializing_if = "Option::is_none")]
+    pub failure_location: Option<String>,
+    #[serde(rename = "InferenceId", default, skip_serializing_if = "Option::is_none")]
+    pub inference_id: Option<String>,
+    #[serde(rename = "OutputLocation", default, skip_serializing_if = "Option::is_none")]
+    pub output_location: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -82,21 +117,29 @@ pub static SERVICE: Service = Service {
     operations: &OPERATIONS,
 };
 
-static OPERATIONS: [OperationSpec; 1] = [
-    OperationSpec { name: "InvokeEndpoint", method: "POST", uri: "/endpoints/{EndpointName}/invocations", input: Some(7), output: Some(8), status: 200, input_xml_name: None, result_wrapper: None, output_xml_name: None },
+static OPERATIONS: [OperationSpec; 2] = [
+    OperationSpec { name: "InvokeEndpoint", method: "POST", uri: "/endpoints/{EndpointName}/invocations", input: Some(12), output: Some(13), status: 200, input_xml_name: None, result_wrapper: None, output_xml_name: None },
+    OperationSpec { name: "InvokeEndpointAsync", method: "POST", uri: "/endpoints/{EndpointName}/async-invocations", input: Some(10), output: Some(11), status: 202, input_xml_name: None, result_wrapper: None, output_xml_name: None },
 ];
 
-static SHAPES: [Shape; 15] = [
+static SHAPES: [Shape; 22] = [
     Shape { name: "BodyBlob", kind: ShapeKind::Blob { streaming: false } },
     Shape { name: "CustomAttributesHeader", kind: ShapeKind::String },
     Shape { name: "EnableExplanationsHeader", kind: ShapeKind::String },
     Shape { name: "EndpointName", kind: ShapeKind::String },
+    Shape { name: "FilenameHeader", kind: ShapeKind::String },
     Shape { name: "Header", kind: ShapeKind::String },
     Shape { name: "InferenceComponentHeader", kind: ShapeKind::String },
     Shape { name: "InferenceId", kind: ShapeKind::String },
-    Shape { name: "InvokeEndpointInput", kind: ShapeKind::Structure { members: &[Member { name: "Accept", shape: 4, location: Location::Header, location_name: "Accept", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "Body", shape: 0, location: Location::Body, location_name: "", required: true, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "ContentType", shape: 4, location: Location::Header, location_name: "Content-Type", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "CustomAttributes", shape: 1, location: Location::Header, location_name: "X-Amzn-SageMaker-Custom-Attributes", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "EnableExplanations", shape: 2, location: Location::Header, location_name: "X-Amzn-SageMaker-Enable-Explanations", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "EndpointName", shape: 3, location: Location::Uri, location_name: "EndpointName", required: true, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "InferenceComponentName", shape: 5, location: Location::Header, location_name: "X-Amzn-SageMaker-Inference-Component", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "InferenceId", shape: 6, location: Location::Header, location_name: "X-Amzn-SageMaker-Inference-Id", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "SessionId", shape: 11, location: Location::Header, location_name: "X-Amzn-SageMaker-Session-Id", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "TargetContainerHostname", shape: 12, location: Location::Header, location_name: "X-Amzn-SageMaker-Target-Container-Hostname", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "TargetModel", shape: 13, location: Location::Header, location_name: "X-Amzn-SageMaker-Target-Model", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "TargetVariant", shape: 14, location: Location::Header, location_name: "X-Amzn-SageMaker-Target-Variant", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, ], payload: Some("Body") } },
-    Shape { name: "InvokeEndpointOutput", kind: ShapeKind::Structure { members: &[Member { name: "Body", shape: 0, location: Location::Body, location_name: "", required: true, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "ClosedSessionId", shape: 10, location: Location::Header, location_name: "X-Amzn-SageMaker-Closed-Session-Id", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "ContentType", shape: 4, location: Location::Header, location_name: "Content-Type", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "CustomAttributes", shape: 1, location: Location::Header, location_name: "X-Amzn-SageMaker-Custom-Attributes", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "InvokedProductionVariant", shape: 4, location: Location::Header, location_name: "x-Amzn-Invoked-Production-Variant", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "NewSessionId", shape: 9, location: Location::Header, location_name: "X-Amzn-SageMaker-New-Session-Id", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, ], payload: Some("Body") } },
+    Shape { name: "InputLocationHeader", kind: ShapeKind::String },
+    Shape { name: "InvocationTimeoutSecondsHeader", kind: ShapeKind::Integer },
+    Shape { name: "InvokeEndpointAsyncInput", kind: ShapeKind::Structure { members: &[Member { name: "Accept", shape: 5, location: Location::Header, location_name: "X-Amzn-SageMaker-Accept", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "ContentType", shape: 5, location: Location::Header, location_name: "X-Amzn-SageMaker-Content-Type", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "CustomAttributes", shape: 1, location: Location::Header, location_name: "X-Amzn-SageMaker-Custom-Attributes", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "EndpointName", shape: 3, location: Location::Uri, location_name: "EndpointName", required: true, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "Filename", shape: 4, location: Location::Header, location_name: "X-Amzn-SageMaker-Filename", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "InferenceId", shape: 7, location: Location::Header, location_name: "X-Amzn-SageMaker-Inference-Id", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "InputLocation", shape: 8, location: Location::Header, location_name: "X-Amzn-SageMaker-InputLocation", required: true, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "InvocationTimeoutSeconds", shape: 9, location: Location::Header, location_name: "X-Amzn-SageMaker-InvocationTimeoutSeconds", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "RequestTTLSeconds", shape: 15, location: Location::Header, location_name: "X-Amzn-SageMaker-RequestTTLSeconds", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "S3OutputPathExtension", shape: 16, location: Location::Header, location_name: "X-Amzn-SageMaker-S3OutputPathExtension", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, ], payload: None } },
+    Shape { name: "InvokeEndpointAsyncOutput", kind: ShapeKind::Structure { members: &[Member { name: "FailureLocation", shape: 5, location: Location::Header, location_name: "X-Amzn-SageMaker-FailureLocation", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "InferenceId", shape: 5, location: Location::Body, location_name: "", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "OutputLocation", shape: 5, location: Location::Header, location_name: "X-Amzn-SageMaker-OutputLocation", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, ], payload: None } },
+    Shape { name: "InvokeEndpointInput", kind: ShapeKind::Structure { members: &[Member { name: "Accept", shape: 5, location: Location::Header, location_name: "Accept", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "Body", shape: 0, location: Location::Body, location_name: "", required: true, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "ContentType", shape: 5, location: Location::Header, location_name: "Content-Type", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "CustomAttributes", shape: 1, location: Location::Header, location_name: "X-Amzn-SageMaker-Custom-Attributes", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "EnableExplanations", shape: 2, location: Location::Header, location_name: "X-Amzn-SageMaker-Enable-Explanations", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "EndpointName", shape: 3, location: Location::Uri, location_name: "EndpointName", required: true, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "InferenceComponentName", shape: 6, location: Location::Header, location_name: "X-Amzn-SageMaker-Inference-Component", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "InferenceId", shape: 7, location: Location::Header, location_name: "X-Amzn-SageMaker-Inference-Id", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "SessionId", shape: 18, location: Location::Header, location_name: "X-Amzn-SageMaker-Session-Id", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "TargetContainerHostname", shape: 19, location: Location::Header, location_name: "X-Amzn-SageMaker-Target-Container-Hostname", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "TargetModel", shape: 20, location: Location::Header, location_name: "X-Amzn-SageMaker-Target-Model", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "TargetVariant", shape: 21, location: Location::Header, location_name: "X-Amzn-SageMaker-Target-Variant", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, ], payload: Some("Body") } },
+    Shape { name: "InvokeEndpointOutput", kind: ShapeKind::Structure { members: &[Member { name: "Body", shape: 0, location: Location::Body, location_name: "", required: true, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "ClosedSessionId", shape: 17, location: Location::Header, location_name: "X-Amzn-SageMaker-Closed-Session-Id", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "ContentType", shape: 5, location: Location::Header, location_name: "Content-Type", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "CustomAttributes", shape: 1, location: Location::Header, location_name: "X-Amzn-SageMaker-Custom-Attributes", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "InvokedProductionVariant", shape: 5, location: Location::Header, location_name: "x-Amzn-Invoked-Production-Variant", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, Member { name: "NewSessionId", shape: 14, location: Location::Header, location_name: "X-Amzn-SageMaker-New-Session-Id", required: false, flattened: false, xml_attribute: false, xml_namespace: None, timestamp_format: None }, ], payload: Some("Body") } },
     Shape { name: "NewSessionResponseHeader", kind: ShapeKind::String },
+    Shape { name: "RequestTTLSecondsHeader", kind: ShapeKind::Integer },
+    Shape { name: "S3OutputPathExtensionHeader", kind: ShapeKind::String },
     Shape { name: "SessionIdHeader", kind: ShapeKind::String },
     Shape { name: "SessionIdOrNewSessionConstantHeader", kind: ShapeKind::String },
     Shape { name: "TargetContainerHostnameHeader", kind: ShapeKind::String },

@@ -1,5 +1,5 @@
-//! SageMaker Runtime (restJson1, `POST /endpoints/{EndpointName}/invocations`): InvokeEndpoint.
-//! Implemented operations: InvokeEndpoint.
+//! SageMaker Runtime (restJson1, `POST /endpoints/{EndpointName}/invocations` and
+//! `/async-invocations`). Implemented operations: InvokeEndpoint, InvokeEndpointAsync.
 //!
 //! The service is thin: it checks the request's headers, hands the call to the control
 //! plane's hosting ([`hearth_sagemaker::hosting::Hosting::invoke`]: routing, serverless
@@ -7,11 +7,18 @@
 //! to AWS's reply and errors (`ValidationError`, `ModelError` with `OriginalStatusCode`,
 //! `OriginalMessage` and `LogStreamArn`, `ThrottlingException`). It signs as `sagemaker`, like
 //! the control plane; the gateway tells them apart by `X-Amz-Target` versus the REST path.
+//!
+//! `InvokeEndpointAsync` ([`async_inference`]) queues a durable job that reads the payload
+//! from S3, runs it through the same hosting, writes the reply (or the error) to S3 and
+//! publishes the result to the endpoint configuration's SNS topics.
 
 pub mod api;
+pub mod async_inference;
 mod error;
 
 use api::Operation;
+use async_inference::{AsyncJobs, AsyncShared, Notifier};
+use hearth_runtime::jobs::JobQueue;
 use error::RuntimeError;
 use hearth_protocol::dispatch::{self, Handler};
 use hearth_protocol::schema::{OperationSpec, Service};
@@ -26,12 +33,18 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct SageMakerRuntime {
     hosting: Arc<Hosting>,
+    asynchronous: Arc<AsyncShared>,
+    jobs: JobQueue,
 }
 
 impl SageMakerRuntime {
-    /// The runtime over the control plane's hosting (`SageMaker::hosting()`).
-    pub fn new(hosting: Arc<Hosting>) -> Self {
-        SageMakerRuntime { hosting }
+    /// The runtime over the control plane's hosting (`SageMaker::hosting()`); asynchronous
+    /// results are announced through `notifier` (SNS). Registers the asynchronous invocation
+    /// jobs on `rt.jobs` (call before the workers start).
+    pub fn new(rt: &hearth_runtime::Runtime, s3: &hearth_s3::S3, hosting: Arc<Hosting>, notifier: Option<Arc<dyn Notifier>>) -> Self {
+        let asynchronous = AsyncShared::new(rt, s3, hosting.clone(), notifier);
+        rt.jobs.register(AsyncJobs(asynchronous.clone()));
+        SageMakerRuntime { hosting, asynchronous, jobs: rt.jobs.clone() }
     }
 }
 
@@ -72,6 +85,7 @@ async fn invoke_endpoint(hosting: &Hosting, ctx: &RequestContext, req: api::Invo
                 custom_attributes: req.custom_attributes,
                 target_variant: req.target_variant,
                 request_id: ctx.request_id.clone(),
+                max_body: None,
             },
         )
         .await?;
@@ -98,6 +112,11 @@ impl Handler for SageMakerRuntime {
             Operation::InvokeEndpoint => {
                 let req: api::InvokeEndpointInput = dispatch::input(&api::SERVICE, input)?;
                 let out = invoke_endpoint(&self.hosting, ctx, req).await.map_err(|e| e.to_aws())?;
+                dispatch::output(&out)
+            }
+            Operation::InvokeEndpointAsync => {
+                let req: api::InvokeEndpointAsyncInput = dispatch::input(&api::SERVICE, input)?;
+                let out = async_inference::invoke_endpoint_async(&self.asynchronous, &self.jobs, ctx, req).await.map_err(|e| e.to_aws())?;
                 dispatch::output(&out)
             }
         }

@@ -86,6 +86,68 @@ fn check_variant_semantics(pv: &api::ProductionVariant) -> Result<(), SageMakerE
     Ok(())
 }
 
+/// `^arn:aws[a-z\-]*:sns:[a-z0-9\-]*:[0-9]{12}:[a-zA-Z0-9_.-]+` in full.
+fn is_topic_arn(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix("arn:aws") else { return false };
+    let Some((partition, rest)) = rest.split_once(":sns:") else { return false };
+    if !partition.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') {
+        return false;
+    }
+    let mut parts = rest.splitn(3, ':');
+    let (Some(region), Some(account), Some(name)) = (parts.next(), parts.next(), parts.next()) else { return false };
+    region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+/// The model constraints of `AsyncInferenceConfig` (AWS's member paths).
+pub fn check_async_inference(v: &mut Violations, a: &api::AsyncInferenceConfig) {
+    let out = &a.output_config;
+    let p = "asyncInferenceConfig.outputConfig";
+    for (name, value) in [("s3OutputPath", &out.s3_output_path), ("s3FailurePath", &out.s3_failure_path)] {
+        if let Some(uri) = value {
+            v.max_len(&format!("{p}.{name}"), uri, 512);
+            v.s3_uri(&format!("{p}.{name}"), uri);
+        }
+    }
+    if let Some(k) = &out.kms_key_id {
+        v.max_len(&format!("{p}.kmsKeyId"), k, 2048);
+    }
+    if let Some(n) = &out.notification_config {
+        let np = format!("{p}.notificationConfig");
+        for (name, value) in [("successTopic", &n.success_topic), ("errorTopic", &n.error_topic)] {
+            if let Some(t) = value {
+                v.max_len(&format!("{np}.{name}"), t, 2048);
+                if !is_topic_arn(t) {
+                    v.pattern(&format!("{np}.{name}"), t, "arn:aws[a-z\\-]*:sns:[a-z0-9\\-]*:[0-9]{12}:[a-zA-Z0-9_.-]+");
+                }
+            }
+        }
+        if let Some(list) = &n.include_inference_response_in {
+            v.list_len(&format!("{np}.includeInferenceResponseIn"), list.len(), 0, Some(2));
+            for (i, x) in list.iter().enumerate() {
+                v.one_of(&format!("{np}.includeInferenceResponseIn.{}.member", i + 1), x, &["SUCCESS_NOTIFICATION_TOPIC", "ERROR_NOTIFICATION_TOPIC"]);
+            }
+        }
+    }
+    if let Some(n) = a.client_config.as_ref().and_then(|c| c.max_concurrent_invocations_per_instance) {
+        v.int_range("asyncInferenceConfig.clientConfig.maxConcurrentInvocationsPerInstance", n as i64, Some(1), Some(1000));
+    }
+}
+
+/// Rules of asynchronous endpoints beyond the model constraints.
+fn check_async_semantics(a: &api::AsyncInferenceConfig, variants: &[api::ProductionVariant]) -> Result<(), SageMakerError> {
+    if variants.iter().any(|pv| pv.serverless_config.is_some()) {
+        return Err(SageMakerError::validation("AsyncInferenceConfig is not supported for endpoints with ServerlessConfig."));
+    }
+    if a.output_config.s3_output_path.as_deref().is_none_or(str::is_empty) {
+        return Err(SageMakerError::validation("S3OutputPath must be specified in AsyncInferenceConfig's OutputConfig."));
+    }
+    Ok(())
+}
+
 pub async fn create_endpoint_config(ctx: &Ctx, mut req: api::CreateEndpointConfigInput) -> Result<api::CreateEndpointConfigOutput, SageMakerError> {
     let mut v = Violations::new();
     v.name("endpointConfigName", &req.endpoint_config_name, NAME_PATTERN);
@@ -96,6 +158,9 @@ pub async fn create_endpoint_config(ctx: &Ctx, mut req: api::CreateEndpointConfi
     if let Some(r) = &req.execution_role_arn {
         v.role("executionRoleArn", r);
     }
+    if let Some(a) = &req.async_inference_config {
+        check_async_inference(&mut v, a);
+    }
     v.finish()?;
     let mut seen = HashSet::new();
     for pv in &req.production_variants {
@@ -103,6 +168,9 @@ pub async fn create_endpoint_config(ctx: &Ctx, mut req: api::CreateEndpointConfi
             return Err(SageMakerError::validation(format!("The variant name \"{}\" was non-unique within the request.", pv.variant_name)));
         }
         check_variant_semantics(pv)?;
+    }
+    if let Some(a) = &req.async_inference_config {
+        check_async_semantics(a, &req.production_variants)?;
     }
     if req.shadow_production_variants.as_ref().is_some_and(|s| !s.is_empty()) {
         return Err(SageMakerError::validation("Shadow production variants are not supported by Hearth."));

@@ -62,6 +62,9 @@ pub struct InvokeRequest {
     pub target_variant: Option<String>,
     /// The request id (AWS quotes it in the oversize-body error).
     pub request_id: String,
+    /// Body limit of this call; `None`: InvokeEndpoint's (6 MB, 4 MB serverless).
+    /// Asynchronous invocations read their payload from S3 and allow up to 1 GB.
+    pub max_body: Option<usize>,
 }
 
 /// A successful invocation.
@@ -250,7 +253,7 @@ impl Hosting {
     pub async fn invoke(&self, scope: &Scope, req: InvokeRequest) -> Result<InvokeReply, InvokeError> {
         let started = Instant::now();
         let (fleet, loader, serverless) = self.serving_fleet(scope, &req.endpoint_name).await?;
-        let limit = if serverless { MAX_BODY_SERVERLESS } else { MAX_BODY };
+        let limit = req.max_body.unwrap_or(if serverless { MAX_BODY_SERVERLESS } else { MAX_BODY });
         if req.body.len() > limit {
             return Err(InvokeError::Validation(format!("Request {} has oversize body.", req.request_id)));
         }
