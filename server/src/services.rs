@@ -15,7 +15,7 @@ pub async fn build(config: &hearth_config::Config, rt: &Runtime, s3: &hearth_s3:
     // One CloudWatch: the monitoring API and SageMaker's rollback alarms see the same alarms.
     let cloudwatch = hearth_cloudwatch::CloudWatch::start(rt, Some(Arc::new(sns.clone())));
     let sagemaker = hearth_sagemaker::SageMaker::with_alarms(rt, s3, Arc::new(cloudwatch.clone()));
-    let lex = hearth_lex::Lex::new(rt, s3);
+    let lex = hearth_lex::Lex::with_options(rt, s3, hearth_lex::LexOptions::from_config(&config.lex));
     let services: Vec<(&'static str, Arc<dyn Handler>)> = vec![
         ("sts", Arc::new(hearth_sts::Sts)),
         ("transcribe", Arc::new(hearth_transcribe::Transcribe::new(rt, s3))),

@@ -174,6 +174,7 @@ impl Lex {
     ) -> Result<Exchange> {
         check_session_id(session_id)?;
         check_len(text, "text", 1, MAX_TEXT)?;
+        self.note_traffic(scope, &t.bot_id);
         let key = store::session_key(&t.bot_id, &t.alias_id, &t.locale_id, session_id);
         let now_t = self.inner.rt.clock.now();
         let existing = self.load_session(scope, t, session_id).await?;

@@ -19,6 +19,9 @@
 //!   ListTestExecutions, ListTestExecutionResultItems;
 //! - analytics of runtime utterances: ListAggregatedUtterances, DeleteUtterances,
 //!   ListUtteranceMetrics, ListIntentMetrics, ListUtteranceAnalyticsData.
+//!
+//! Settings come from the `[lex]` config section ([`LexOptions::from_config`]); idle sessions
+//! and old utterance records are purged on the runtime clock ([`purge`]).
 
 pub mod api;
 pub mod conversation;
@@ -26,6 +29,7 @@ pub mod domain;
 pub mod error;
 mod handlers;
 pub mod jobs;
+pub mod purge;
 pub mod store;
 mod workbench;
 
@@ -42,6 +46,7 @@ use hearth_runtime::{Runtime, Scope};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Tuning of Lex's NLU.
 #[derive(Debug, Clone)]
@@ -50,35 +55,36 @@ pub struct LexOptions {
     pub text: TextEngineOptions,
     /// With intent disambiguation on, the best two intents closer than this are both offered.
     pub disambiguation_margin: f32,
-    /// How intent scores blend centroid and nearest-sample similarity.
+    /// How intent scores blend centroid and nearest-sample similarity, and their calibration.
     pub scoring: Scoring,
+    /// How long runtime utterance records are kept for analytics.
+    pub utterance_retention: Duration,
+    /// How often idle sessions and old utterance records are purged.
+    pub purge_interval: Duration,
 }
 
 impl Default for LexOptions {
     fn default() -> Self {
-        LexOptions {
-            text: TextEngineOptions::default(),
-            disambiguation_margin: 0.05,
-            scoring: Scoring::default(),
-        }
+        LexOptions::from_config(&hearth_config::LexConfig::default())
     }
 }
 
 impl LexOptions {
-    /// Defaults, overridden by `HEARTH_TEXT_THREADS` and `HEARTH_LEX_DISAMBIGUATION_MARGIN`.
-    pub fn from_env() -> Self {
-        let mut o = LexOptions {
+    /// The options the `[lex]` config section sets (`HEARTH_LEX__*`); the text engine's
+    /// threads come from `HEARTH_TEXT_THREADS` (the inference crate's setting).
+    pub fn from_config(c: &hearth_config::LexConfig) -> Self {
+        LexOptions {
             text: TextEngineOptions::from_env(),
-            ..Default::default()
-        };
-        if let Some(m) = std::env::var("HEARTH_LEX_DISAMBIGUATION_MARGIN")
-            .ok()
-            .and_then(|v| v.trim().parse::<f32>().ok())
-            .filter(|m| (0.0..=1.0).contains(m))
-        {
-            o.disambiguation_margin = m;
+            disambiguation_margin: c.disambiguation_margin as f32,
+            scoring: Scoring {
+                typical_score: c.typical_score as f32,
+                ..Scoring::default()
+            },
+            utterance_retention: Duration::from_secs(
+                u64::from(c.utterance_retention_days) * 86_400,
+            ),
+            purge_interval: Duration::from_secs(c.purge_interval_seconds),
         }
-        o
     }
 }
 
@@ -88,6 +94,8 @@ pub(crate) struct Inner {
     pub opts: LexOptions,
     /// Built models by `<account>/<region>/<bot>/<version>/<locale>`, with their build time.
     models: Mutex<HashMap<String, (Timestamp, Arc<BotModel>)>>,
+    /// Bots with runtime traffic since start, for the purger.
+    seen: Mutex<Vec<(Scope, String)>>,
 }
 
 /// The Lex core: storage, models, text engine. Cheap to clone; shared by the models API
@@ -98,14 +106,15 @@ pub struct Lex {
 }
 
 impl Lex {
-    /// The Lex core on the server's runtime; registers the build, test-execution and import
-    /// jobs. The text model loads on first use (a missing model fails builds with a message
-    /// that says how to fetch it, and does not stop the server).
+    /// The Lex core on the server's runtime with default options; registers the build,
+    /// test-execution and import jobs and starts the purger. The text model loads on first use
+    /// (a missing model fails builds with a message that says how to fetch it, and does not
+    /// stop the server).
     pub fn new(rt: &Runtime, s3: &hearth_s3::S3) -> Lex {
-        Lex::with_options(rt, s3, LexOptions::from_env())
+        Lex::with_options(rt, s3, LexOptions::default())
     }
 
-    /// [`Lex::new`] with explicit options.
+    /// [`Lex::new`] with explicit options (the server passes [`LexOptions::from_config`]).
     pub fn with_options(rt: &Runtime, s3: &hearth_s3::S3, opts: LexOptions) -> Lex {
         let lex = Lex {
             inner: Arc::new(Inner {
@@ -113,8 +122,10 @@ impl Lex {
                 s3: s3.clone(),
                 opts,
                 models: Mutex::new(HashMap::new()),
+                seen: Mutex::new(Vec::new()),
             }),
         };
+        lex.start_purger();
         rt.jobs.register(jobs::BuildJob { lex: lex.clone() });
         rt.jobs.register(jobs::ImportJob { lex: lex.clone() });
         rt.jobs

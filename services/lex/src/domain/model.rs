@@ -9,10 +9,10 @@
 //! takes their vectors.
 
 use super::builtin::Builtin;
+use super::nlu::Scoring;
 use super::slot_types::{CustomType, Strategy, TypeValue};
 use super::templates::{self, Part, Template, TemplateError};
 use crate::api;
-use super::nlu::Scoring;
 use base64::Engine;
 use hearth_inference::text::dot;
 use serde::{Deserialize, Serialize};

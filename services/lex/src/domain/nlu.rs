@@ -498,7 +498,11 @@ mod tests {
         let mu = m.calibration[best];
         assert!(mu > 0.0 && mu < 1.0, "{:?}", m.calibration);
         let want = (raw[0].score * 0.6 / mu).min(1.0);
-        assert!((cal[0].score - want).abs() < 1e-5, "{} vs {want}", cal[0].score);
+        assert!(
+            (cal[0].score - want).abs() < 1e-5,
+            "{} vs {want}",
+            cal[0].score
+        );
         // A model built before calibration reports raw scores.
         m.calibration.clear();
         assert_eq!(rank(&m, &input(u, &t, &v))[0].score, raw[0].score);
