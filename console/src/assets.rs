@@ -46,6 +46,11 @@ const STATIC: &[Asset] = &[
         body: include_bytes!("../web/alarms.js"),
     },
     Asset {
+        name: "lex.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../web/lex.js"),
+    },
+    Asset {
         name: "favicon.svg",
         content_type: "image/svg+xml",
         body: include_bytes!("../web/favicon.svg"),
@@ -65,6 +70,8 @@ const STATIC: &[Asset] = &[
 const SIGNIN_HTML: &[u8] = include_bytes!("../web/signin.html");
 const METRICS_HTML: &[u8] = include_bytes!("../web/metrics.html");
 const ALARMS_HTML: &[u8] = include_bytes!("../web/alarms.html");
+/// The Lex missed-utterances page ([`crate::lex`]).
+pub(crate) const LEX_HTML: &[u8] = include_bytes!("../web/lex.html");
 
 fn html(body: &'static [u8]) -> Response {
     let mut r = body.into_response();
@@ -78,7 +85,7 @@ fn html(body: &'static [u8]) -> Response {
 }
 
 /// A page for signed-in users only; others go to the sign-in page, which brings them back.
-async fn page(console: &Console, headers: &HeaderMap, body: &'static [u8], path: &str) -> Response {
+pub(crate) async fn page(console: &Console, headers: &HeaderMap, body: &'static [u8], path: &str) -> Response {
     match current(headers, console).await {
         Ok(Some(_)) => html(body),
         Ok(None) => Redirect::to(&format!("/console/signin?next={path}")).into_response(),

@@ -10,7 +10,9 @@
 //! Pages (plain HTML and JavaScript modules, no build step, embedded in the binary — [`assets`]):
 //! - `/console/metrics`: the metrics explorer — namespace, metric, dimensions, statistic, period
 //!   and time range → a line chart drawn with uPlot (vendored, pinned by sha256);
-//! - `/console/alarms`: every CloudWatch alarm with its state, reason and history.
+//! - `/console/alarms`: every CloudWatch alarm with its state, reason and history;
+//! - `/console/lex`: Lex V2 missed utterances per bot locale, added as sample utterances
+//!   through the models API's own UpdateIntent ([`lex`]).
 //!
 //! All data comes through the CloudWatch service's in-process API
 //! ([`hearth_cloudwatch::CloudWatch`]): `list_metrics` and `metric_statistics` for the explorer
@@ -32,6 +34,7 @@
 //!     clock: rt.clock.clone(),
 //!     cloudwatch: hearth_cloudwatch::CloudWatch::new(&rt, None),
 //!     default_region: "us-east-1".into(),
+//!     lex: None,
 //! });
 //! let app: axum::Router = console.in_front_of(aws);
 //! # }
@@ -41,6 +44,7 @@ mod api;
 pub mod assets;
 mod auth;
 mod http_util;
+mod lex;
 pub mod session;
 pub mod stats;
 
@@ -67,6 +71,8 @@ pub struct ConsoleDeps {
     pub cloudwatch: hearth_cloudwatch::CloudWatch,
     /// The region the pages start in (the server's configured region).
     pub default_region: String,
+    /// The Lex V2 models API handler (the gateway's own), for the missed-utterances page.
+    pub lex: Option<Arc<dyn hearth_protocol::dispatch::Handler>>,
 }
 
 /// The console's shared state; cheap to clone.
@@ -80,6 +86,7 @@ pub(crate) struct Inner {
     pub(crate) cloudwatch: hearth_cloudwatch::CloudWatch,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) default_region: String,
+    pub(crate) lex: Option<Arc<dyn hearth_protocol::dispatch::Handler>>,
 }
 
 impl Console {
@@ -94,6 +101,7 @@ impl Console {
                 cloudwatch: deps.cloudwatch,
                 clock: deps.clock,
                 default_region: deps.default_region,
+                lex: deps.lex,
             }),
         }
     }
@@ -124,6 +132,11 @@ impl Console {
             .route("/console/signin", get(assets::signin_page))
             .route("/console/metrics", get(assets::metrics_page))
             .route("/console/alarms", get(assets::alarms_page))
+            .route("/console/lex", get(lex::page))
+            .route("/console/api/lex/bots", get(lex::bots))
+            .route("/console/api/lex/missed", get(lex::missed))
+            .route("/console/api/lex/sample", post(lex::add_sample))
+            .route("/console/api/lex/build", post(lex::build))
             .route("/console/static/{file}", get(assets::static_file))
             .route("/console/api/signin", post(auth::sign_in))
             .route("/console/api/signout", post(auth::sign_out))

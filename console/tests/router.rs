@@ -60,6 +60,7 @@ async fn app() -> (Router, Metrics, tempfile::TempDir) {
         clock,
         cloudwatch: hearth_cloudwatch::CloudWatch::new(&rt, None),
         default_region: "us-east-1".into(),
+        lex: None,
     });
     let aws = Router::new().fallback(|| async { "aws" });
     (console.in_front_of(aws), metrics, dir)

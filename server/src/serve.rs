@@ -58,6 +58,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         clock: clock.clone(),
         cloudwatch: hearth_cloudwatch::CloudWatch::new(&rt, None),
         default_region: config.region.clone(),
+        lex: services.get("lex").and_then(|hs| hs.iter().find(|h| h.model().name == "lexv2-models").cloned()),
     });
     let gateway = Arc::new(Gateway {
         keys: Keys::new(keys),
