@@ -24,7 +24,7 @@
 //! A step runs at most [`Guardrails::slice`] before yielding its worker, and waits on the
 //! injected clock.
 
-use crate::domain::deployment::Step;
+use crate::domain::deployment::{decide, Decision, Observation, Request, Step};
 use crate::domain::fleet::{Deployment, Fleet};
 use crate::hosting::Hosting;
 use crate::jobs::Shared;
@@ -97,10 +97,6 @@ fn ts(t: time::OffsetDateTime) -> Timestamp {
     Timestamp(t)
 }
 
-fn secs_since(now: time::OffsetDateTime, t: Timestamp) -> f64 {
-    (now - t.0).as_seconds_f64()
-}
-
 fn pct(share: f64) -> String {
     format!("{}%", (share * 1000.0).round() / 10.0)
 }
@@ -111,12 +107,6 @@ fn with_variants(rec: &EndpointRecord, config: &str, variants: &[store::VariantS
     r.config_name = config.to_string();
     r.variants = variants.to_vec();
     r
-}
-
-enum Trip {
-    Alarm(String),
-    Abort(String),
-    Timeout,
 }
 
 impl DeploymentJobs {
@@ -205,32 +195,25 @@ impl DeploymentJobs {
         Ok((fleet, blue, green))
     }
 
-    /// What ends the baking now, if anything.
-    async fn trip(&self, scope: &Scope, dep: &mut DeploymentRecord, now: time::OffsetDateTime) -> Result<(Option<Trip>, bool), JobError> {
+    /// Look at the operator's request and the rollback alarms (remembering their states).
+    async fn observe(&self, scope: &Scope, dep: &mut DeploymentRecord) -> Result<Observation, JobError> {
         let s = &self.0;
-        let mut promote = false;
-        if let Some(c) = s.meta.get::<DeploymentControl>(scope, &dep.key()).await? {
-            match c.value.action.as_str() {
-                "abort" => return Ok((Some(Trip::Abort(c.value.requested_by)), false)),
-                "promote" => promote = true,
-                _ => {}
-            }
-        }
-        if let Some(max) = dep.policy.max_execution_seconds {
-            if secs_since(now, dep.started) >= max as f64 {
-                return Ok((Some(Trip::Timeout), promote));
-            }
-        }
+        let request = match s.meta.get::<DeploymentControl>(scope, &dep.key()).await? {
+            Some(c) if c.value.action == "abort" => Some(Request::Abort(c.value.requested_by)),
+            Some(c) if c.value.action == "promote" => Some(Request::Promote),
+            _ => None,
+        };
+        let mut alarm = None;
         if let Some(src) = &s.guardrails.alarms {
             for name in dep.policy.alarms.clone() {
                 let state = src.alarm_state(&scope.account, &scope.region, &name).await.unwrap_or_else(|| "INSUFFICIENT_DATA".into());
                 dep.alarm_states.insert(name.clone(), state.clone());
-                if state == "ALARM" {
-                    return Ok((Some(Trip::Alarm(name)), promote));
+                if state == "ALARM" && alarm.is_none() {
+                    alarm = Some(name);
                 }
             }
         }
-        Ok((None, promote))
+        Ok(Observation { now: s.clock.now(), alarm, request })
     }
 
     async fn sleep(&self, d: Duration) {
@@ -296,67 +279,51 @@ impl DeploymentJobs {
                     self.enter_step(&mut dep, 0, now);
                     self.save(scope, &dep, version).await?;
                 }
-                DeploymentPhase::Baking => {
+                DeploymentPhase::Baking | DeploymentPhase::Terminating => {
                     if let Err(reason) = self.live(scope, &dep).await {
-                        self.start_rollback(scope, &mut dep, version, format!("The new fleet could not serve: {reason}")).await?;
-                        continue;
-                    }
-                    let (trip, promote) = self.trip(scope, &mut dep, now).await?;
-                    if let Some(t) = trip {
-                        let reason = match t {
-                            Trip::Alarm(a) => format!("Alarm {a} is in ALARM state; deployment rolled back."),
-                            Trip::Abort(who) => format!("Deployment aborted by {who}; rolled back."),
-                            Trip::Timeout => format!("Deployment exceeded MaximumExecutionTimeoutInSeconds ({} s); rolled back.", dep.policy.max_execution_seconds.unwrap_or(0)),
-                        };
-                        self.start_rollback(scope, &mut dep, version, reason).await?;
-                        continue;
-                    }
-                    let baked = secs_since(now, dep.phase_started) >= dep.policy.wait_seconds as f64;
-                    if promote || baked {
-                        if promote {
-                            dep.event(ts(now), "promoted: remaining baking skipped");
-                            let last = dep.steps.len().saturating_sub(1);
-                            dep.step = last;
+                        if dep.phase == DeploymentPhase::Baking {
+                            self.start_rollback(scope, &mut dep, version, format!("The new fleet could not serve: {reason}")).await?;
+                            continue;
                         }
-                        if dep.step + 1 < dep.steps.len() {
-                            let next = dep.step + 1;
-                            self.enter_step(&mut dep, next, now);
+                        return Err(JobError::retryable(reason));
+                    }
+                    let obs = self.observe(scope, &mut dep).await?;
+                    let step = if dep.phase == DeploymentPhase::Terminating { dep.steps.len() } else { dep.step };
+                    match decide(&dep.policy, dep.steps.len(), step, dep.started.0, dep.phase_started.0, &obs, s.guardrails.poll) {
+                        Decision::Wait(d) => self.sleep(d.max(Duration::from_millis(1))).await,
+                        Decision::RollBack(cause) => {
+                            self.start_rollback(scope, &mut dep, version, cause.reason()).await?;
+                        }
+                        Decision::Step(n) => {
+                            self.enter_step(&mut dep, n, now);
                             self.save(scope, &dep, version).await?;
-                        } else {
+                        }
+                        Decision::AllOnGreen => {
+                            if obs.request == Some(Request::Promote) {
+                                dep.event(ts(now), "promoted: remaining baking skipped");
+                            }
                             self.finish_shift(scope, &mut dep, version, now).await?;
                         }
-                        continue;
-                    }
-                    // Persist alarm states now and then for the console; wait one poll.
-                    let remaining = dep.policy.wait_seconds as f64 - secs_since(now, dep.phase_started);
-                    let wait = s.guardrails.poll.min(Duration::from_secs_f64(remaining.max(0.0)));
-                    self.sleep(wait.max(Duration::from_millis(1))).await;
-                }
-                DeploymentPhase::Terminating => {
-                    let (_, promote) = self.trip(scope, &mut dep, now).await?;
-                    let waited = secs_since(now, dep.phase_started) >= dep.policy.termination_wait_seconds as f64;
-                    if promote || waited {
-                        let _ = self.live(scope, &dep).await;
-                        if let Some(l) = s.guardrails.live.lock().unwrap_or_else(|p| p.into_inner()).get(&st.key) {
-                            l.fleet.set_deployments(vec![(l.green.clone(), 1.0)]);
+                        Decision::Retire => {
+                            if let Some(l) = s.guardrails.live.lock().unwrap_or_else(|p| p.into_inner()).get(&st.key) {
+                                l.fleet.set_deployments(vec![(l.green.clone(), 1.0)]);
+                            }
+                            dep.phase = DeploymentPhase::Succeeded;
+                            dep.ended = Some(ts(now));
+                            dep.reason = Some("Deployment completed; the old fleet was retired.".into());
+                            dep.event(ts(now), "old fleet retired");
+                            self.save(scope, &dep, version).await?;
+                            self.update_endpoint(scope, &dep.endpoint, |r| {
+                                r.status = EndpointStatus::InService;
+                                r.failure_reason = None;
+                                r.deployment = None;
+                            })
+                            .await?;
+                            s.guardrails.forget(&st.key);
+                            tracing::info!(endpoint = %dep.endpoint, deployment = dep.number, "deployment succeeded");
+                            return Ok(StepOutcome::Finish);
                         }
-                        dep.phase = DeploymentPhase::Succeeded;
-                        dep.ended = Some(ts(now));
-                        dep.reason = Some("Deployment completed; the old fleet was retired.".into());
-                        dep.event(ts(now), "old fleet retired");
-                        self.save(scope, &dep, version).await?;
-                        self.update_endpoint(scope, &dep.endpoint, |r| {
-                            r.status = EndpointStatus::InService;
-                            r.failure_reason = None;
-                            r.deployment = None;
-                        })
-                        .await?;
-                        s.guardrails.forget(&st.key);
-                        tracing::info!(endpoint = %dep.endpoint, deployment = dep.number, "deployment succeeded");
-                        return Ok(StepOutcome::Finish);
                     }
-                    let remaining = dep.policy.termination_wait_seconds as f64 - secs_since(now, dep.phase_started);
-                    self.sleep(s.guardrails.poll.max(Duration::from_millis(1)).min(Duration::from_secs_f64(remaining.max(0.001)))).await;
                 }
                 DeploymentPhase::RollingBack => {
                     let key = st.key.clone();

@@ -277,6 +277,90 @@ pub fn plan(routing: Routing, total: u32) -> Vec<Step> {
     }
 }
 
+/// What an operator asked of a running deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// Roll back now (who asked).
+    Abort(String),
+    /// Skip the remaining baking.
+    Promote,
+}
+
+/// What the deployment sees at one look: the clock, the first rollback alarm in `ALARM` (if
+/// any), an operator's request.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    pub now: time::OffsetDateTime,
+    pub alarm: Option<String>,
+    pub request: Option<Request>,
+}
+
+/// Why a deployment rolls back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RollbackCause {
+    Alarm(String),
+    Abort(String),
+    Timeout(u32),
+}
+
+impl RollbackCause {
+    /// The endpoint's `FailureReason` after the rollback.
+    pub fn reason(&self) -> String {
+        match self {
+            RollbackCause::Alarm(a) => format!("Alarm {a} is in ALARM state; deployment rolled back."),
+            RollbackCause::Abort(who) => format!("Deployment aborted by {who}; rolled back."),
+            RollbackCause::Timeout(s) => format!("Deployment exceeded MaximumExecutionTimeoutInSeconds ({s} s); rolled back."),
+        }
+    }
+}
+
+/// The next move of a deployment that is baking step `step` of `steps` (or, with `step ==
+/// steps`, waiting to retire blue after all traffic went to green).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Nothing to do before this long (at most one poll).
+    Wait(std::time::Duration),
+    /// Turn on traffic step `n`.
+    Step(usize),
+    /// The last bake passed: all traffic on green, blue waits `TerminationWaitInSeconds`.
+    AllOnGreen,
+    /// Retire blue: the deployment succeeded.
+    Retire,
+    /// Put all traffic back on blue.
+    RollBack(RollbackCause),
+}
+
+/// Decide a baking deployment's next move. `started` is the deployment's start, `since` the
+/// start of the current step (or of the termination wait), `poll` the longest wait.
+pub fn decide(policy: &Policy, steps: usize, step: usize, started: time::OffsetDateTime, since: time::OffsetDateTime, obs: &Observation, poll: std::time::Duration) -> Decision {
+    let terminating = step >= steps;
+    let elapsed = (obs.now - since).as_seconds_f64();
+    let promote = obs.request == Some(Request::Promote);
+    if terminating {
+        let wait = policy.termination_wait_seconds as f64;
+        if promote || elapsed >= wait {
+            return Decision::Retire;
+        }
+        return Decision::Wait(poll.min(std::time::Duration::from_secs_f64((wait - elapsed).max(0.001))));
+    }
+    if let Some(Request::Abort(who)) = &obs.request {
+        return Decision::RollBack(RollbackCause::Abort(who.clone()));
+    }
+    if let Some(max) = policy.max_execution_seconds {
+        if (obs.now - started).as_seconds_f64() >= max as f64 {
+            return Decision::RollBack(RollbackCause::Timeout(max));
+        }
+    }
+    if let Some(a) = &obs.alarm {
+        return Decision::RollBack(RollbackCause::Alarm(a.clone()));
+    }
+    let wait = policy.wait_seconds as f64;
+    if promote || elapsed >= wait {
+        return if promote || step + 1 >= steps { Decision::AllOnGreen } else { Decision::Step(step + 1) };
+    }
+    Decision::Wait(poll.min(std::time::Duration::from_secs_f64((wait - elapsed).max(0.001))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -349,6 +433,99 @@ mod tests {
         assert_eq!(counts(&plan(Routing::Linear(Size::Percent(40)), 10)), vec![4, 8, 10]);
         assert_eq!(counts(&plan(Routing::Linear(Size::Percent(10)), 7)), vec![1, 2, 3, 4, 5, 6, 7]);
         assert_eq!(counts(&plan(Routing::Rolling(Size::Instances(3)), 7)), vec![3, 6, 7]);
+    }
+
+    use hearth_runtime::{Clock, ManualClock};
+    use std::time::Duration;
+
+    /// Drive `decide` on a manual clock the way the job does; `event(t, step)` injects alarms
+    /// and requests. Returns the moves with their times (seconds from the start).
+    fn simulate(policy: &Policy, total: u32, event: impl Fn(f64) -> (Option<String>, Option<Request>)) -> Vec<(f64, Decision)> {
+        let clock = ManualClock::new(time::macros::datetime!(2024-01-01 00:00 UTC));
+        let start = clock.now();
+        let steps = plan(policy.routing, total).len();
+        let (mut step, mut since, mut out) = (0usize, start, Vec::new());
+        for _ in 0..100_000 {
+            let t = (clock.now() - start).as_seconds_f64();
+            let (alarm, request) = event(t);
+            let d = decide(policy, steps, step, start, since, &Observation { now: clock.now(), alarm, request }, Duration::from_millis(100));
+            match &d {
+                Decision::Wait(w) => {
+                    clock.advance(*w);
+                    continue;
+                }
+                Decision::Step(n) => {
+                    step = *n;
+                    since = clock.now();
+                }
+                Decision::AllOnGreen => {
+                    step = steps;
+                    since = clock.now();
+                }
+                Decision::Retire | Decision::RollBack(_) => {
+                    out.push((t, d));
+                    return out;
+                }
+            }
+            out.push((t, d));
+        }
+        panic!("no end: {out:?}")
+    }
+
+    fn canary(wait: u32, term: u32, max: Option<u32>) -> Policy {
+        Policy { routing: Routing::Canary(Size::Instances(1)), wait_seconds: wait, termination_wait_seconds: term, max_execution_seconds: max, alarms: vec!["a".into()] }
+    }
+
+    #[test]
+    fn success_bakes_every_step_then_waits_to_retire() {
+        let p = canary(300, 120, Some(1800));
+        let moves = simulate(&p, 3, |_| (None, None));
+        assert_eq!(moves.iter().map(|(t, d)| (t.round() as i64, d.clone())).collect::<Vec<_>>(), vec![(300, Decision::Step(1)), (600, Decision::AllOnGreen), (720, Decision::Retire)]);
+        let p = Policy { routing: Routing::Linear(Size::Percent(33)), ..canary(180, 120, Some(1800)) };
+        let moves = simulate(&p, 3, |_| (None, None));
+        let times: Vec<i64> = moves.iter().map(|(t, _)| t.round() as i64).collect();
+        assert_eq!(times, vec![180, 360, 540, 660]);
+        assert_eq!(moves[0].1, Decision::Step(1));
+        assert_eq!(moves[2].1, Decision::AllOnGreen);
+    }
+
+    #[test]
+    fn alarm_rolls_back_within_a_poll_in_any_bake() {
+        let p = Policy { routing: Routing::Linear(Size::Instances(1)), ..canary(180, 120, Some(1800)) };
+        // During the first, a middle and the final bake.
+        for at in [10.0, 250.0, 400.0, 539.0] {
+            let moves = simulate(&p, 3, |t| ((t >= at).then(|| "err-alarm".to_string()), None));
+            let (t, d) = moves.last().unwrap().clone();
+            assert_eq!(d, Decision::RollBack(RollbackCause::Alarm("err-alarm".into())));
+            assert!(t >= at && t - at <= 0.1 + 1e-6, "alarm at {at}, rollback at {t}");
+        }
+        // Not after the final bake: the termination wait does not roll back.
+        let moves = simulate(&p, 3, |t| ((t >= 600.0).then(|| "err-alarm".to_string()), None));
+        assert_eq!(moves.last().unwrap().1, Decision::Retire);
+    }
+
+    #[test]
+    fn abort_timeout_and_promote() {
+        let p = canary(300, 120, Some(1800));
+        let moves = simulate(&p, 3, |t| (None, (t >= 42.0).then(|| Request::Abort("cli:ops".into()))));
+        assert_eq!(moves.last().unwrap().1, Decision::RollBack(RollbackCause::Abort("cli:ops".into())));
+        assert!((moves.last().unwrap().0 - 42.0).abs() <= 0.1 + 1e-6);
+        // The timeout counts from the deployment's start, across steps.
+        let p = Policy { routing: Routing::Linear(Size::Instances(1)), ..canary(700, 0, Some(900)) };
+        let moves = simulate(&p, 3, |_| (None, None));
+        assert_eq!(moves.last().unwrap().1, Decision::RollBack(RollbackCause::Timeout(900)));
+        assert!((moves.last().unwrap().0 - 900.0).abs() <= 0.1 + 1e-6);
+        assert_eq!(RollbackCause::Timeout(900).reason(), "Deployment exceeded MaximumExecutionTimeoutInSeconds (900 s); rolled back.");
+        // Promote skips the remaining baking and the termination wait.
+        let p = canary(3600, 3600, None);
+        let moves = simulate(&p, 3, |t| (None, (t >= 5.0).then_some(Request::Promote)));
+        let times: Vec<i64> = moves.iter().map(|(t, _)| t.round() as i64).collect();
+        assert_eq!(times, vec![5, 5]);
+        assert_eq!(moves.last().unwrap().1, Decision::Retire);
+        // Abort after everything is on green is too late: the deployment completes.
+        let p = canary(10, 60, None);
+        let moves = simulate(&p, 3, |t| (None, (t >= 30.0).then(|| Request::Abort("x".into()))));
+        assert_eq!(moves.last().unwrap().1, Decision::Retire);
     }
 
     #[test]

@@ -1,0 +1,438 @@
+"""SageMaker deployment guardrails with real boto3: the seed's post (three models, endpoint
+configurations with InitialInstanceCount 3, rollback alarms, CANARY and LINEAR updates that
+roll back, RetainDeploymentConfig updates that succeed), with short intervals; bad input; the
+`hearth deployments` CLI (abort, promote, history); a restart in the middle of a deployment.
+
+The seed's "incompatible" model fails at inference: here it is an XGBoost model trained on 12
+features, which the container refuses for the 8-feature payload (a model error for every
+request it gets). Alarms are evaluated by Hearth's CloudWatch on 10 s periods.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+import uuid
+
+import numpy as np
+import pytest
+import xgboost as xgb
+
+from awsutil import aws_error
+from harness import Hearth, fetch_models, hearth_bin
+
+ROLE = "arn:aws:iam::123456789012:role/service-role/AmazonSageMaker-ExecutionRole"
+IMAGE_090_1 = "683313688378.dkr.ecr.us-east-1.amazonaws.com/xgboost:0.90-1-cpu-py3"
+IMAGE_12_1 = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.2-1"
+IMAGE_090_2 = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:0.90-2-cpu-py3"
+ROW = b".345,0.224414,.131102,0.042329,.279923,-0.110329,-0.099358,0.0"
+
+
+def uid(p: str) -> str:
+    return f"{p}-{uuid.uuid4().hex[:8]}"
+
+
+def artifact(booster: xgb.Booster) -> bytes:
+    import io
+    import tarfile
+
+    raw = bytes(booster.save_raw(raw_format="ubj"))
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as tar:
+        info = tarfile.TarInfo("xgboost-model")
+        info.size = len(raw)
+        tar.addfile(info, io.BytesIO(raw))
+    return out.getvalue()
+
+
+def train(features: int, seed: int) -> xgb.Booster:
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-0.2, 0.4, size=(400, features)).astype(np.float32)
+    y = (X[:, 0] * 3 + X[:, 1] > 0.3).astype(np.float32)
+    return xgb.train({"objective": "binary:logistic", "max_depth": 3}, xgb.DMatrix(X, label=y), num_boost_round=10)
+
+
+class Traffic:
+    """Steady InvokeEndpoint traffic on a thread; counts successes and failures over time."""
+
+    def __init__(self, h: Hearth, endpoint: str, interval: float = 0.05):
+        self.rt = h.client("sagemaker-runtime")
+        self.endpoint, self.interval = endpoint, interval
+        self.log: list[tuple[float, bool]] = []
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            ok = True
+            try:
+                self.rt.invoke_endpoint(EndpointName=self.endpoint, Body=ROW, ContentType="text/csv")["Body"].read()
+            except Exception:  # noqa: BLE001 - any failure counts, as in the seed's loop ("E")
+                ok = False
+            self.log.append((time.monotonic(), ok))
+            time.sleep(self.interval)
+
+    def __enter__(self):
+        self._t.start()
+        return self
+
+    def __exit__(self, *a):
+        self._stop.set()
+        self._t.join(10)
+
+    def failures(self, since: float = 0.0) -> int:
+        return sum(1 for t, ok in list(self.log) if t >= since and not ok)
+
+    def count(self, since: float = 0.0) -> int:
+        return sum(1 for t, _ in list(self.log) if t >= since)
+
+
+def wait_status(sm, ep, done=("InService", "Failed", "UpdateRollbackFailed"), timeout=240, seen=None):
+    deadline = time.monotonic() + timeout
+    while True:
+        d = sm.describe_endpoint(EndpointName=ep)
+        if seen is not None:
+            seen.append(d["EndpointStatus"])
+        if d["EndpointStatus"] in done:
+            return d
+        assert time.monotonic() < deadline, d
+        time.sleep(0.1)
+
+
+def wait_alarm(cw, name, state, timeout=90):
+    deadline = time.monotonic() + timeout
+    while True:
+        a = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+        if a["StateValue"] == state:
+            return a
+        assert time.monotonic() < deadline, a
+        time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    fetch_models("xgboost")
+    h = Hearth(tmp_path_factory.mktemp("guardrails"))
+    h.start()
+    yield h
+    h.stop()
+
+
+@pytest.fixture(scope="module")
+def env(server):
+    """The seed's three models and endpoint configurations (InitialInstanceCount 3)."""
+    h = server
+    sm, s3, cw = h.client("sagemaker"), h.client("s3"), h.client("cloudwatch")
+    bucket = uid("guardrails")
+    s3.create_bucket(Bucket=bucket)
+    urls = {}
+    for name, bst in (("model", train(8, 1)), ("model2", train(12, 2)), ("model3", train(8, 3))):
+        s3.put_object(Bucket=bucket, Key=f"model/{name}.tar.gz", Body=artifact(bst))
+        urls[name] = f"s3://{bucket}/model/{name}.tar.gz"
+    models = {}
+    for name, image in (("model", IMAGE_090_1), ("model2", IMAGE_12_1), ("model3", IMAGE_090_2)):
+        models[name] = uid(f"DEMO-xgb-churn-pred-{name}")
+        sm.create_model(ModelName=models[name], ExecutionRoleArn=ROLE, Containers=[{"Image": image, "ModelDataUrl": urls[name]}])
+    configs = {}
+    for i, name in enumerate(("model", "model2", "model3"), start=1):
+        configs[i] = uid(f"DEMO-EpConfig-{i}")
+        sm.create_endpoint_config(
+            EndpointConfigName=configs[i],
+            ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": models[name], "InstanceType": "ml.m5.xlarge", "InitialInstanceCount": 3}],
+        )
+    return {"h": h, "sm": sm, "cw": cw, "s3": s3, "bucket": bucket, "configs": configs, "models": models}
+
+
+def new_endpoint(env, config=1):
+    sm = env["sm"]
+    ep = uid("DEMO-ep")
+    sm.create_endpoint(EndpointName=ep, EndpointConfigName=env["configs"][config])
+    assert wait_status(sm, ep)["EndpointStatus"] == "InService"
+    return ep
+
+
+def create_auto_rollback_alarm(cw, alarm_name, endpoint_name, variant_name, metric_name, statistic, threshold, period=10):
+    cw.put_metric_alarm(
+        AlarmName=alarm_name,
+        AlarmDescription="Test SageMaker endpoint deployment auto-rollback alarm",
+        ActionsEnabled=False,
+        Namespace="AWS/SageMaker",
+        MetricName=metric_name,
+        Statistic=statistic,
+        Dimensions=[{"Name": "EndpointName", "Value": endpoint_name}, {"Name": "VariantName", "Value": variant_name}],
+        Period=period,
+        EvaluationPeriods=1,
+        Threshold=threshold,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        TreatMissingData="notBreaching",
+    )
+
+
+def alarms_for(env, ep):
+    cw = env["cw"]
+    names = {k: uid(f"{ep}-{k}") for k in ("error", "latency", "client")}
+    # alarm on 1% 5xx error rate, model latency >= 10 ms (the seed's), and on the model errors
+    # the incompatible model answers with (4xx from the container).
+    create_auto_rollback_alarm(cw, names["error"], ep, "AllTraffic", "Invocation5XXErrors", "Average", 1)
+    create_auto_rollback_alarm(cw, names["latency"], ep, "AllTraffic", "ModelLatency", "Average", 10000)
+    create_auto_rollback_alarm(cw, names["client"], ep, "AllTraffic", "Invocation4XXErrors", "Sum", 1)
+    return names
+
+
+def canary_config(names, wait=20):
+    return {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {"Type": "CANARY", "CanarySize": {"Type": "INSTANCE_COUNT", "Value": 1}, "WaitIntervalInSeconds": wait},
+            "TerminationWaitInSeconds": 2,
+            "MaximumExecutionTimeoutInSeconds": 1800,
+        },
+        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": n} for n in names.values()]},
+    }
+
+
+def linear_config(names, wait=10):
+    return {
+        "BlueGreenUpdatePolicy": {
+            "TrafficRoutingConfiguration": {"Type": "LINEAR", "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 33}, "WaitIntervalInSeconds": wait},
+            "TerminationWaitInSeconds": 2,
+            "MaximumExecutionTimeoutInSeconds": 1800,
+        },
+        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": n} for n in names.values()]},
+    }
+
+
+def test_seed_canary_rollback_then_retained_success(env):
+    sm, cw, configs = env["sm"], env["cw"], env["configs"]
+    ep = new_endpoint(env)
+    names = alarms_for(env, ep)
+    cfg = canary_config(names)
+    with Traffic(env["h"], ep) as traffic:
+        time.sleep(1)
+        assert traffic.count() > 0 and traffic.failures() == 0
+        sm.update_endpoint(EndpointName=ep, EndpointConfigName=configs[2], DeploymentConfig=cfg)
+        d = sm.describe_endpoint(EndpointName=ep)
+        assert d["EndpointStatus"] == "Updating"
+        assert d["EndpointConfigName"] == configs[1]
+        assert d["LastDeploymentConfig"] == cfg
+        # Baking the canary: the pending deployment shows the new configuration.
+        deadline = time.monotonic() + 30
+        while True:
+            d = sm.describe_endpoint(EndpointName=ep)
+            p = d.get("PendingDeploymentSummary")
+            if p and p["ProductionVariants"][0]["VariantStatus"][0]["Status"] == "Baking":
+                break
+            assert time.monotonic() < deadline, d
+            time.sleep(0.1)
+        assert p["EndpointConfigName"] == configs[2]
+        assert p["ProductionVariants"][0]["DesiredInstanceCount"] == 3
+        assert p["ProductionVariants"][0]["CurrentInstanceCount"] == 1
+        seen = []
+        d = wait_status(sm, ep, seen=seen)
+        rolled_back_at = time.monotonic()
+        assert "RollingBack" in seen, seen
+        assert d["EndpointStatus"] == "InService"
+        assert d["EndpointConfigName"] == configs[1]
+        assert "PendingDeploymentSummary" not in d
+        assert names["client"] in d["FailureReason"], d["FailureReason"]
+        failed_during_canary = traffic.failures()
+        assert failed_during_canary > 0, "the canary took a share of traffic"
+        assert failed_during_canary < traffic.count() / 2, "only the canary's share failed"
+        time.sleep(1.5)
+        assert traffic.failures(since=rolled_back_at + 0.2) == 0, "all traffic back on blue"
+
+        # Once the alarms are quiet again, the retained configuration updates to the good model.
+        wait_alarm(cw, names["client"], "OK")
+        sm.update_endpoint(EndpointName=ep, EndpointConfigName=configs[3], RetainDeploymentConfig=True)
+        started = time.monotonic()
+        d = wait_status(sm, ep)
+        assert d["EndpointStatus"] == "InService", d
+        assert d["EndpointConfigName"] == configs[3]
+        assert d["LastDeploymentConfig"] == cfg
+        assert "FailureReason" not in d
+        assert traffic.failures(since=started) == 0
+    assert d["ProductionVariants"][0]["CurrentInstanceCount"] == 3
+
+
+def test_seed_linear_rollback_then_retained_success(env):
+    sm, cw, configs = env["sm"], env["cw"], env["configs"]
+    ep = new_endpoint(env, config=3)
+    names = alarms_for(env, ep)
+    cfg = linear_config(names)
+    with Traffic(env["h"], ep) as traffic:
+        time.sleep(1)
+        sm.update_endpoint(EndpointName=ep, EndpointConfigName=configs[2], DeploymentConfig=cfg)
+        seen = []
+        d = wait_status(sm, ep, seen=seen)
+        assert "RollingBack" in seen and d["EndpointStatus"] == "InService"
+        assert d["EndpointConfigName"] == configs[3]
+        assert traffic.failures() > 0
+        wait_alarm(cw, names["client"], "OK")
+        started = time.monotonic()
+        sm.update_endpoint(EndpointName=ep, EndpointConfigName=configs[1], RetainDeploymentConfig=True)
+        shares = set()
+        while True:
+            d = sm.describe_endpoint(EndpointName=ep)
+            p = d.get("PendingDeploymentSummary")
+            if p and p["ProductionVariants"][0]["VariantStatus"][0]["Status"] == "Baking":
+                shares.add(p["ProductionVariants"][0]["CurrentInstanceCount"])
+            if d["EndpointStatus"] != "Updating":
+                break
+            assert time.monotonic() < started + 120, d
+            time.sleep(0.2)
+        assert d["EndpointStatus"] == "InService" and d["EndpointConfigName"] == configs[1]
+        assert shares == {1, 2, 3}, shares  # 33 % of 3 instances per step
+        assert traffic.failures(since=started) == 0
+    assert time.monotonic() - started >= 30  # three 10 s bakes
+
+
+def test_all_at_once_without_deployment_config(env):
+    sm, configs = env["sm"], env["configs"]
+    ep = new_endpoint(env)
+    sm.update_endpoint(EndpointName=ep, EndpointConfigName=configs[3])
+    d = wait_status(sm, ep)
+    assert d["EndpointStatus"] == "InService" and d["EndpointConfigName"] == configs[3]
+    assert "LastDeploymentConfig" not in d
+
+
+def test_green_that_cannot_load_fails_before_traffic(env):
+    sm, s3, bucket = env["sm"], env["s3"], env["bucket"]
+    ep = new_endpoint(env)
+    s3.put_object(Bucket=bucket, Key="broken/model.tar.gz", Body=b"not a tarball")
+    m = uid("broken")
+    sm.create_model(ModelName=m, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": IMAGE_090_2, "ModelDataUrl": f"s3://{bucket}/broken/model.tar.gz"})
+    c = uid("broken-cfg")
+    sm.create_endpoint_config(EndpointConfigName=c, ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": m, "InstanceType": "ml.m5.xlarge", "InitialInstanceCount": 3}])
+    with Traffic(env["h"], ep) as traffic:
+        sm.update_endpoint(EndpointName=ep, EndpointConfigName=c, DeploymentConfig=canary_config({}, wait=5) | {"AutoRollbackConfiguration": {}})
+        d = wait_status(sm, ep)
+        assert d["EndpointStatus"] == "InService"
+        assert d["EndpointConfigName"] == env["configs"][1]
+        assert d["FailureReason"].startswith("Failed to provision the new fleet"), d["FailureReason"]
+        time.sleep(0.5)
+    assert traffic.failures() == 0
+
+
+def test_bad_input_changes_nothing(env):
+    sm, configs = env["sm"], env["configs"]
+    ep = new_endpoint(env)
+    names = alarms_for(env, ep)
+    before = sm.describe_endpoint(EndpointName=ep)
+
+    with aws_error("ValidationException", 400, "do not exist"):
+        sm.update_endpoint(EndpointName=ep, EndpointConfigName=configs[3], DeploymentConfig=canary_config({"x": "no-such-alarm"}))
+    cfg = canary_config(names)
+    cfg["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]["CanarySize"] = {"Type": "CAPACITY_PERCENT", "Value": 150}
+    with aws_error("ValidationException", 400, "between 1 and 100"):
+        sm.update_endpoint(EndpointName=ep, EndpointConfigName=configs[3], DeploymentConfig=cfg)
+    cfg = canary_config(names, wait=4000)
+    with aws_error("ValidationException", 400, "Member must have value less than or equal to 3600"):
+        sm.update_endpoint(EndpointName=ep, EndpointConfigName=configs[3], DeploymentConfig=cfg)
+    cfg = canary_config(names)
+    cfg["BlueGreenUpdatePolicy"]["TrafficRoutingConfiguration"]["CanarySize"]["Value"] = 2
+    with aws_error("ValidationException", 400, "50%"):
+        sm.update_endpoint(EndpointName=ep, EndpointConfigName=configs[3], DeploymentConfig=cfg)
+    with aws_error("ValidationException", 400, "Could not find endpoint configuration"):
+        sm.update_endpoint(EndpointName=ep, EndpointConfigName="no-such-config", DeploymentConfig=canary_config(names))
+    with aws_error("ValidationException", 400, "Could not find endpoint"):
+        sm.update_endpoint(EndpointName="no-such-endpoint", EndpointConfigName=configs[3])
+    after = sm.describe_endpoint(EndpointName=ep)
+    assert (after["EndpointStatus"], after["EndpointConfigName"], after["LastModifiedTime"]) == (before["EndpointStatus"], before["EndpointConfigName"], before["LastModifiedTime"])
+    assert "LastDeploymentConfig" not in after
+
+    # A second update while one runs; an endpoint still being created.
+    sm.update_endpoint(EndpointName=ep, EndpointConfigName=configs[3], DeploymentConfig=canary_config(names, wait=600))
+    with aws_error("ValidationException", 400, "Cannot update in-progress endpoint"):
+        sm.update_endpoint(EndpointName=ep, EndpointConfigName=configs[1])
+    assert sm.describe_endpoint(EndpointName=ep)["PendingDeploymentSummary"]["EndpointConfigName"] == configs[3]
+    cli(env["h"], "deployments", "abort", ep)
+    assert wait_status(sm, ep)["EndpointConfigName"] == configs[1]
+    creating = uid("creating")
+    sm.create_endpoint(EndpointName=creating, EndpointConfigName=configs[1])
+    with aws_error("ValidationException", 400, "Cannot update in-progress endpoint"):
+        sm.update_endpoint(EndpointName=creating, EndpointConfigName=configs[3])
+
+
+def cli(h: Hearth, *args: str) -> str:
+    out = subprocess.run(
+        [str(hearth_bin()), *args, "--data-dir", str(h.data_dir), "--config", str(h.config_path)],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_cli_abort_promote_and_history(env):
+    sm, configs = env["sm"], env["configs"]
+    ep = new_endpoint(env)
+    long_bake = canary_config({}, wait=3600) | {"AutoRollbackConfiguration": {}}
+    with Traffic(env["h"], ep) as traffic:
+        # Abort rolls back at once.
+        sm.update_endpoint(EndpointName=ep, EndpointConfigName=configs[3], DeploymentConfig=long_bake)
+        wait_pending_baking(sm, ep)
+        t = time.monotonic()
+        out = cli(env["h"], "deployments", "abort", ep)
+        assert "abort requested" in out
+        d = wait_status(sm, ep)
+        assert time.monotonic() - t < 10
+        assert d["EndpointConfigName"] == configs[1] and "aborted by cli:" in d["FailureReason"]
+        # Promote skips the remaining baking.
+        sm.update_endpoint(EndpointName=ep, EndpointConfigName=configs[3], RetainDeploymentConfig=True)
+        wait_pending_baking(sm, ep)
+        cli(env["h"], "deployments", "promote", ep)
+        d = wait_status(sm, ep)
+        assert d["EndpointConfigName"] == configs[3] and "FailureReason" not in d
+    assert traffic.failures() == 0
+    listing = cli(env["h"], "deployments", "list", ep)
+    assert "#1" in listing and "rolled-back" in listing and "#2" in listing and "succeeded" in listing
+    desc = cli(env["h"], "deployments", "describe", ep, "--number", "1")
+    assert "aborted by cli:" in desc and "requested by" in desc and "step" in desc
+    # Nothing to abort any more.
+    out = subprocess.run([str(hearth_bin()), "deployments", "abort", ep, "--data-dir", str(env["h"].data_dir)], capture_output=True, text=True)
+    assert out.returncode != 0 and "too late" in out.stderr
+
+
+def wait_pending_baking(sm, ep, timeout=60):
+    deadline = time.monotonic() + timeout
+    while True:
+        p = sm.describe_endpoint(EndpointName=ep).get("PendingDeploymentSummary")
+        if p and p["ProductionVariants"][0]["VariantStatus"][0]["Status"] == "Baking":
+            return p
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+
+def test_restart_in_the_middle_resumes_the_deployment(tmp_path):
+    fetch_models("xgboost")
+    h = Hearth(tmp_path / "hearth")
+    h.start()
+    try:
+        sm, s3 = h.client("sagemaker"), h.client("s3")
+        bucket = uid("restart")
+        s3.create_bucket(Bucket=bucket)
+        cfgs = []
+        for i, seed in enumerate((1, 3)):
+            s3.put_object(Bucket=bucket, Key=f"m{i}.tar.gz", Body=artifact(train(8, seed)))
+            m = uid("m")
+            sm.create_model(ModelName=m, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": IMAGE_090_2, "ModelDataUrl": f"s3://{bucket}/m{i}.tar.gz"})
+            c = uid("c")
+            sm.create_endpoint_config(EndpointConfigName=c, ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": m, "InstanceType": "ml.m5.xlarge", "InitialInstanceCount": 2}])
+            cfgs.append(c)
+        ep = uid("ep")
+        sm.create_endpoint(EndpointName=ep, EndpointConfigName=cfgs[0])
+        assert wait_status(sm, ep)["EndpointStatus"] == "InService"
+        cfg = canary_config({}, wait=6) | {"AutoRollbackConfiguration": {}}
+        sm.update_endpoint(EndpointName=ep, EndpointConfigName=cfgs[1], DeploymentConfig=cfg)
+        wait_pending_baking(sm, ep)
+        h.kill9()
+        h.start()
+        sm, rt = h.client("sagemaker"), h.client("sagemaker-runtime")
+        assert sm.describe_endpoint(EndpointName=ep)["EndpointStatus"] == "Updating"
+        rt.invoke_endpoint(EndpointName=ep, Body=ROW, ContentType="text/csv")["Body"].read()
+        d = wait_status(sm, ep, timeout=120)
+        assert d["EndpointStatus"] == "InService" and d["EndpointConfigName"] == cfgs[1], d
+        rt.invoke_endpoint(EndpointName=ep, Body=ROW, ContentType="text/csv")["Body"].read()
+        desc = cli(h, "deployments", "describe", ep)
+        assert "succeeded" in desc
+    finally:
+        h.stop()
