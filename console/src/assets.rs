@@ -51,6 +51,11 @@ const STATIC: &[Asset] = &[
         body: include_bytes!("../web/lex.js"),
     },
     Asset {
+        name: "endpoints.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../web/endpoints.js"),
+    },
+    Asset {
         name: "favicon.svg",
         content_type: "image/svg+xml",
         body: include_bytes!("../web/favicon.svg"),
@@ -70,6 +75,8 @@ const STATIC: &[Asset] = &[
 const SIGNIN_HTML: &[u8] = include_bytes!("../web/signin.html");
 const METRICS_HTML: &[u8] = include_bytes!("../web/metrics.html");
 const ALARMS_HTML: &[u8] = include_bytes!("../web/alarms.html");
+/// The SageMaker endpoints page ([`crate::sagemaker`]).
+pub(crate) const ENDPOINTS_HTML: &[u8] = include_bytes!("../web/endpoints.html");
 /// The Lex missed-utterances page ([`crate::lex`]).
 pub(crate) const LEX_HTML: &[u8] = include_bytes!("../web/lex.html");
 

@@ -11,6 +11,9 @@
 //! - `/console/metrics`: the metrics explorer — namespace, metric, dimensions, statistic, period
 //!   and time range → a line chart drawn with uPlot (vendored, pinned by sha256);
 //! - `/console/alarms`: every CloudWatch alarm with its state, reason and history;
+//! - `/console/endpoints`: SageMaker endpoints (status, variants) and one endpoint's
+//!   deployment guardrails: traffic split per fleet, step timeline, alarm states, error and
+//!   latency charts, Abort / Promote ([`sagemaker`]);
 //! - `/console/lex`: Lex V2 missed utterances per bot locale, added as sample utterances
 //!   through the models API's own UpdateIntent ([`lex`]).
 //!
@@ -45,6 +48,7 @@ pub mod assets;
 mod auth;
 mod http_util;
 mod lex;
+mod sagemaker;
 pub mod session;
 pub mod stats;
 
@@ -87,12 +91,15 @@ pub(crate) struct Inner {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) default_region: String,
     pub(crate) lex: Option<Arc<dyn hearth_protocol::dispatch::Handler>>,
+    /// The metadata store (SageMaker endpoint and deployment records).
+    pub(crate) meta: MetaStore,
 }
 
 impl Console {
     /// The console over these stores; starts the purge of expired sessions (call it inside the
     /// tokio runtime).
     pub fn new(deps: ConsoleDeps) -> Self {
+        let meta = deps.meta.clone();
         let sessions = Sessions::new(deps.meta, deps.keys, deps.clock.clone());
         sessions.spawn_purge();
         Console {
@@ -102,6 +109,7 @@ impl Console {
                 clock: deps.clock,
                 default_region: deps.default_region,
                 lex: deps.lex,
+                meta,
             }),
         }
     }
@@ -137,6 +145,10 @@ impl Console {
             .route("/console/api/lex/missed", get(lex::missed))
             .route("/console/api/lex/sample", post(lex::add_sample))
             .route("/console/api/lex/build", post(lex::build))
+            .route("/console/endpoints", get(sagemaker::page))
+            .route("/console/api/sagemaker/endpoints", get(sagemaker::endpoints))
+            .route("/console/api/sagemaker/endpoint", get(sagemaker::endpoint))
+            .route("/console/api/sagemaker/deployment", post(sagemaker::control))
             .route("/console/static/{file}", get(assets::static_file))
             .route("/console/api/signin", post(auth::sign_in))
             .route("/console/api/signout", post(auth::sign_out))
