@@ -14,7 +14,7 @@ pub async fn build(config: &hearth_config::Config, rt: &Runtime, s3: &hearth_s3:
     let _ = (rt, s3);
     // One CloudWatch: the monitoring API and SageMaker's rollback alarms see the same alarms.
     let cloudwatch = hearth_cloudwatch::CloudWatch::start(rt, Some(Arc::new(sns.clone())));
-    let sagemaker = hearth_sagemaker::SageMaker::with_alarms(rt, s3, Arc::new(cloudwatch.clone()));
+    let sagemaker = hearth_sagemaker::SageMaker::build(rt, s3, sagemaker_options(config), Some(Arc::new(cloudwatch.clone())));
     let lex = hearth_lex::Lex::with_options(rt, s3, hearth_lex::LexOptions::from_config(&config.lex));
     let services: Vec<(&'static str, Arc<dyn Handler>)> = vec![
         ("sts", Arc::new(hearth_sts::Sts)),
@@ -25,7 +25,7 @@ pub async fn build(config: &hearth_config::Config, rt: &Runtime, s3: &hearth_s3:
         ("sagemaker", Arc::new(hearth_sagemaker_runtime::SageMakerRuntime::new(rt, s3, sagemaker.hosting(), Some(Arc::new(sns.clone()))))),
         ("lex", Arc::new(hearth_lex::LexModels::new(lex.clone()))),
         ("lex", Arc::new(hearth_lex_runtime::LexRuntime::new(lex))),
-        ("frauddetector", Arc::new(hearth_frauddetector::FraudDetector::new(rt, s3))),
+        ("frauddetector", Arc::new(hearth_frauddetector::FraudDetector::with_endpoints(rt, s3, Some(Arc::new(crate::fraud::SageMakerEndpoints(sagemaker.hosting())))))),
     ];
     Ok((services, sns.public_routes()))
 }
@@ -36,4 +36,19 @@ fn sns_settings(config: &hearth_config::Config) -> hearth_sns::Settings {
         smtp_from: config.sns.smtp_from.clone(),
         public_endpoint: config.sns_public_endpoint(),
     }
+}
+
+/// SageMaker's options: the environment's tuning plus `[sagemaker]` (local container images).
+fn sagemaker_options(config: &hearth_config::Config) -> hearth_sagemaker::SageMakerOptions {
+    let mut o = hearth_sagemaker::SageMakerOptions::from_env();
+    let c = &mut o.hosting.containers;
+    c.images = config
+        .sagemaker
+        .images
+        .iter()
+        .map(|i| hearth_sagemaker::hosting::process::ContainerImage { image: i.image.clone(), command: i.command.clone(), environment: i.environment.clone() })
+        .collect();
+    c.startup_timeout = std::time::Duration::from_secs(config.sagemaker.container_startup_timeout_seconds);
+    c.memory_check = std::time::Duration::from_millis(config.sagemaker.memory_check_interval_ms);
+    o
 }

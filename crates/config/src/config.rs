@@ -60,6 +60,8 @@ pub struct Config {
     pub sns: SnsConfig,
     /// Lex V2: intent confidence calibration, disambiguation, session and analytics purging.
     pub lex: LexConfig,
+    /// SageMaker hosting: local container commands and their limits.
+    pub sagemaker: SageMakerConfig,
 }
 
 /// One account (`[[accounts]]` in the file).
@@ -131,6 +133,70 @@ pub struct LexConfig {
     pub purge_interval_seconds: u64,
 }
 
+/// Settings of SageMaker hosting (`[sagemaker]` in the file).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SageMakerConfig {
+    /// Container images served by local commands (`[[sagemaker.images]]`): a model whose
+    /// `Image` equals `image` runs as `command … serve`, one process per worker, with
+    /// SageMaker's container contract (`GET /ping`, `POST /invocations`).
+    /// Env `HEARTH_SAGEMAKER__IMAGES`: `IMAGE=PROGRAM ARG …` entries separated by `;`
+    /// (arguments split on whitespace). Default: none.
+    pub images: Vec<SageMakerImageConfig>,
+    /// Seconds a local container has to answer `GET /ping` with 200 after it starts, 1 to
+    /// 3600. Env `HEARTH_SAGEMAKER__CONTAINER_STARTUP_TIMEOUT_SECONDS`. Default 300.
+    pub container_startup_timeout_seconds: u64,
+    /// Milliseconds between measurements of local containers' memory (a worker over its
+    /// variant's memory size is restarted), 50 to 60000.
+    /// Env `HEARTH_SAGEMAKER__MEMORY_CHECK_INTERVAL_MS`. Default 1000.
+    pub memory_check_interval_ms: u64,
+}
+
+/// One local container image (`[[sagemaker.images]]` in the file).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SageMakerImageConfig {
+    /// The image URI models name in `CreateModel` (matched exactly), e.g.
+    /// `"123456789012.dkr.ecr.us-east-1.amazonaws.com/my-model:1"`.
+    pub image: String,
+    /// Program and arguments, e.g. `["python3", "serve.py"]`; `serve` is appended.
+    pub command: Vec<String>,
+    /// Extra environment of the container (the model's `Environment` wins). Default: none.
+    #[serde(default)]
+    pub environment: std::collections::BTreeMap<String, String>,
+}
+
+impl Default for SageMakerConfig {
+    fn default() -> Self {
+        SageMakerConfig {
+            images: Vec::new(),
+            container_startup_timeout_seconds: 300,
+            memory_check_interval_ms: 1000,
+        }
+    }
+}
+
+impl SageMakerConfig {
+    /// Parse the `HEARTH_SAGEMAKER__IMAGES` form: `IMAGE=PROGRAM ARG …;IMAGE2=…`.
+    pub fn parse_images(value: &str) -> Result<Vec<SageMakerImageConfig>, String> {
+        value
+            .split(';')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(|entry| {
+                let (image, command) = entry
+                    .split_once('=')
+                    .ok_or_else(|| format!("{entry:?} is not IMAGE=PROGRAM ARG ..."))?;
+                Ok(SageMakerImageConfig {
+                    image: image.trim().to_owned(),
+                    command: command.split_whitespace().map(str::to_owned).collect(),
+                    environment: Default::default(),
+                })
+            })
+            .collect()
+    }
+}
+
 impl Default for LexConfig {
     fn default() -> Self {
         LexConfig {
@@ -174,6 +240,7 @@ impl Default for Config {
             jobs: JobsConfig::default(),
             sns: SnsConfig::default(),
             lex: LexConfig::default(),
+            sagemaker: SageMakerConfig::default(),
         }
     }
 }
@@ -308,7 +375,52 @@ impl Config {
         }
         self.validate_sns()?;
         self.validate_lex()?;
+        self.validate_sagemaker()?;
         self.validate_accounts()
+    }
+
+    fn validate_sagemaker(&self) -> Result<(), ConfigError> {
+        let sm = &self.sagemaker;
+        let mut seen = HashSet::new();
+        for (i, img) in sm.images.iter().enumerate() {
+            if img.image.trim().is_empty() {
+                return Err(ConfigError::invalid(
+                    format!("sagemaker.images[{i}].image"),
+                    "must not be empty",
+                ));
+            }
+            if img.command.is_empty() || img.command[0].trim().is_empty() {
+                return Err(ConfigError::invalid(
+                    format!("sagemaker.images[{i}].command"),
+                    "must name a program",
+                ));
+            }
+            if !seen.insert(img.image.as_str()) {
+                return Err(ConfigError::invalid(
+                    format!("sagemaker.images[{i}].image"),
+                    format!("{:?} is registered twice", img.image),
+                ));
+            }
+        }
+        if !(1..=3600).contains(&sm.container_startup_timeout_seconds) {
+            return Err(ConfigError::invalid(
+                "sagemaker.container_startup_timeout_seconds",
+                format!(
+                    "{} is out of range (1 to 3600)",
+                    sm.container_startup_timeout_seconds
+                ),
+            ));
+        }
+        if !(50..=60_000).contains(&sm.memory_check_interval_ms) {
+            return Err(ConfigError::invalid(
+                "sagemaker.memory_check_interval_ms",
+                format!(
+                    "{} is out of range (50 to 60000)",
+                    sm.memory_check_interval_ms
+                ),
+            ));
+        }
+        Ok(())
     }
 
     fn validate_lex(&self) -> Result<(), ConfigError> {
@@ -454,6 +566,7 @@ impl fmt::Debug for Config {
             jobs,
             sns,
             lex,
+            sagemaker,
         } = self;
         f.debug_struct("Config")
             .field("listen", listen)
@@ -470,6 +583,7 @@ impl fmt::Debug for Config {
             .field("jobs", jobs)
             .field("sns", sns)
             .field("lex", lex)
+            .field("sagemaker", sagemaker)
             .finish()
     }
 }

@@ -25,7 +25,8 @@ mod load;
 mod secret;
 
 pub use config::{
-    AccountConfig, Config, JobsConfig, KeyConfig, LexConfig, Overrides, DEFAULT_DATA_DIR,
+    AccountConfig, Config, JobsConfig, KeyConfig, LexConfig, Overrides, SageMakerConfig,
+    SageMakerImageConfig, DEFAULT_DATA_DIR,
     DEFAULT_JOB_WORKERS, DEFAULT_LISTEN, DEFAULT_LOG, DEFAULT_REGION, MAX_JOB_WORKERS,
 };
 pub use credentials::{

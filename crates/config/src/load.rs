@@ -40,6 +40,15 @@ pub const ENV_VARS: &[(&str, &str)] = &[
         "HEARTH_LEX__PURGE_INTERVAL_SECONDS",
         "lex.purge_interval_seconds",
     ),
+    ("HEARTH_SAGEMAKER__IMAGES", "sagemaker.images"),
+    (
+        "HEARTH_SAGEMAKER__CONTAINER_STARTUP_TIMEOUT_SECONDS",
+        "sagemaker.container_startup_timeout_seconds",
+    ),
+    (
+        "HEARTH_SAGEMAKER__MEMORY_CHECK_INTERVAL_MS",
+        "sagemaker.memory_check_interval_ms",
+    ),
 ];
 
 /// Prefix of variables that switch test behaviour (e.g. `HEARTH_TEST_NETWORK`); not config.
@@ -282,6 +291,25 @@ fn apply_env_var(
                 .map_err(|_| bad(format!("{value:?} is not a whole number")))?;
             "lex.purge_interval_seconds"
         }
+        "HEARTH_SAGEMAKER__IMAGES" => {
+            config.sagemaker.images =
+                crate::config::SageMakerConfig::parse_images(value).map_err(bad)?;
+            "sagemaker.images"
+        }
+        "HEARTH_SAGEMAKER__CONTAINER_STARTUP_TIMEOUT_SECONDS" => {
+            config.sagemaker.container_startup_timeout_seconds = value
+                .trim()
+                .parse()
+                .map_err(|_| bad(format!("{value:?} is not a whole number")))?;
+            "sagemaker.container_startup_timeout_seconds"
+        }
+        "HEARTH_SAGEMAKER__MEMORY_CHECK_INTERVAL_MS" => {
+            config.sagemaker.memory_check_interval_ms = value
+                .trim()
+                .parse()
+                .map_err(|_| bad(format!("{value:?} is not a whole number")))?;
+            "sagemaker.memory_check_interval_ms"
+        }
         _ => return Ok(None),
     };
     Ok(Some(field))
@@ -360,6 +388,44 @@ workers = 4
         assert_eq!(c.database_url(), "postgres://u:p@db/h");
         assert_eq!(c.models_dir(), PathBuf::from("/models"));
         assert!(loaded.warnings.is_empty());
+    }
+
+    #[test]
+    fn sagemaker_section_from_file_and_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hearth.toml");
+        fs::write(
+            &file,
+            "[sagemaker]\ncontainer_startup_timeout_seconds = 30\n\n[[sagemaker.images]]\nimage = \"my:1\"\ncommand = [\"python3\", \"serve.py\"]\n[sagemaker.images.environment]\nA = \"b\"\n",
+        )
+        .unwrap();
+        let loaded = load_with_default_file(Some(&file), &no_default(), env(&[])).unwrap();
+        let sm = &loaded.config.sagemaker;
+        assert_eq!(sm.container_startup_timeout_seconds, 30);
+        assert_eq!(sm.images[0].command, vec!["python3", "serve.py"]);
+        assert_eq!(sm.images[0].environment["A"], "b");
+        let loaded = load_with_default_file(
+            Some(&file),
+            &no_default(),
+            env(&[
+                ("HEARTH_SAGEMAKER__IMAGES", "a:1=python3 a.py; b:2=./b"),
+                ("HEARTH_SAGEMAKER__MEMORY_CHECK_INTERVAL_MS", "200"),
+            ]),
+        )
+        .unwrap();
+        let sm = &loaded.config.sagemaker;
+        assert_eq!(sm.images.len(), 2);
+        assert_eq!(sm.images[1].image, "b:2");
+        assert_eq!(sm.images[0].command, vec!["python3", "a.py"]);
+        assert_eq!(sm.memory_check_interval_ms, 200);
+        assert!(loaded.warnings.is_empty());
+        let err = load_with_default_file(
+            None,
+            &no_default(),
+            env(&[("HEARTH_SAGEMAKER__IMAGES", "a:1=")]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("sagemaker.images[0].command"), "{err}");
     }
 
     #[test]

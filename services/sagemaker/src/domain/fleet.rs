@@ -66,6 +66,10 @@ pub trait ModelRuntime: Send + Sync + 'static {
     fn memory_bytes(&self) -> u64 {
         0
     }
+    /// Worker processes serving the model (`memory_bytes` is their total).
+    fn workers(&self) -> u32 {
+        1
+    }
 }
 
 /// Where a variant's model comes from (its `CreateModel` container).
@@ -211,6 +215,11 @@ impl Variant {
     /// Whether a model is loaded (false: scaled to zero).
     pub fn is_warm(&self) -> bool {
         self.loaded.lock().unwrap_or_else(|p| p.into_inner()).is_some()
+    }
+
+    /// The loaded model, if any (without waiting on a load in progress).
+    pub fn model(&self) -> Option<Arc<dyn ModelRuntime>> {
+        self.loaded.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Cold starts so far.

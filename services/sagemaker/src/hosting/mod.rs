@@ -13,8 +13,16 @@
 //! as `ModelSetupTime`), run the container, and record `AWS/SageMaker` metrics with
 //! `EndpointName` + `VariantName`: `Invocations`, `Invocation4XXErrors`, `Invocation5XXErrors`,
 //! `InvocationsPerInstance`, `ModelLatency` and `OverheadLatency` (microseconds),
-//! `ModelSetupTime` (cold starts), `ConcurrentRequestsPerModel`.
+//! `ModelSetupTime` (cold starts), `ConcurrentRequestsPerModel`; and every reaper tick,
+//! `MemoryUtilization` of each loaded variant (its workers' resident memory against the
+//! variant's memory size, in percent).
+//!
+//! Models load through [`Loader`]: an image registered as a local command runs as local
+//! container processes ([`process`]); anything else is the built-in XGBoost container,
+//! in-process ([`xgboost`]).
 
+pub mod memory;
+pub mod process;
 pub mod xgboost;
 
 use crate::domain::fleet::{AcquireError, Capacity, ContainerRequest, Deployment, Fleet, ModelSource, RouteError, Variant, VariantSpec};
@@ -26,6 +34,8 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use crate::domain::fleet::{ModelLoader, ModelRuntime};
+use process::{ProcessLoader, ProcessOptions};
 use xgboost::XgbLoader;
 
 /// Largest `InvokeEndpoint` body for instance endpoints (6 MB).
@@ -43,11 +53,14 @@ pub struct HostingOptions {
     pub reap_interval: Duration,
     /// How long a cached fleet trusts its endpoint record before re-reading it.
     pub refresh: Duration,
+    /// Local container commands (the SageMaker container contract without Docker); their
+    /// `work_dir` is set to `<data_dir>/sagemaker/containers` by [`Hosting::new`].
+    pub containers: ProcessOptions,
 }
 
 impl Default for HostingOptions {
     fn default() -> Self {
-        HostingOptions { serverless_idle: Duration::from_secs(300), reap_interval: Duration::from_secs(5), refresh: Duration::from_secs(1) }
+        HostingOptions { serverless_idle: Duration::from_secs(300), reap_interval: Duration::from_secs(5), refresh: Duration::from_secs(1), containers: ProcessOptions::default() }
     }
 }
 
@@ -91,7 +104,7 @@ pub enum InvokeError {
 
 struct Cached {
     fleet: Arc<Fleet>,
-    loader: Arc<XgbLoader>,
+    loader: Arc<Loader>,
     version: i64,
     checked: Instant,
     serverless: bool,
@@ -106,13 +119,45 @@ pub struct Hosting {
     models_dir: PathBuf,
     engine: Engine,
     opts: HostingOptions,
+    containers: Arc<ProcessOptions>,
     fleets: Mutex<HashMap<(Scope, String), Cached>>,
+}
+
+/// Loads a variant's model: a registered local container image as processes, anything else
+/// as the built-in XGBoost container in-process (whose model must fit the variant's memory).
+pub struct Loader {
+    xgb: XgbLoader,
+    process: ProcessLoader,
+}
+
+#[async_trait::async_trait]
+impl ModelLoader for Loader {
+    async fn load(&self, source: &ModelSource, variant: &VariantSpec) -> Result<Arc<dyn ModelRuntime>, String> {
+        if ProcessLoader::image(&self.process.opts, &source.image).is_some() {
+            return self.process.load(source, variant).await;
+        }
+        let model = self.xgb.load(source, variant).await?;
+        if let Some(limit) = memory::limit_bytes(&variant.capacity) {
+            if model.memory_bytes() > limit {
+                return Err(xgboost::ping_failure(
+                    &variant.name,
+                    &format!("Unable to load model: it needs {} MB, more than the memory size of the variant ({} MB)", model.memory_bytes() >> 20, limit >> 20),
+                ));
+            }
+        }
+        Ok(model)
+    }
 }
 
 impl Hosting {
     /// Hosting over the runtime's stores, with `engine` for model compute.
     pub fn new(rt: &hearth_runtime::Runtime, s3: &hearth_s3::S3, engine: Engine, opts: HostingOptions) -> Arc<Hosting> {
+        let mut containers = opts.containers.clone();
+        containers.work_dir = rt.data_dir.join("sagemaker").join("containers");
+        // Directories of a previous run (its processes died with it).
+        let _ = std::fs::remove_dir_all(&containers.work_dir);
         Arc::new(Hosting {
+            containers: Arc::new(containers),
             meta: rt.meta.clone(),
             s3: s3.clone(),
             metrics: rt.metrics.clone(),
@@ -134,6 +179,7 @@ impl Hosting {
                 clock.sleep(interval).await;
                 let Some(h) = weak.upgrade() else { return };
                 h.reap_idle();
+                h.record_memory();
             }
         });
     }
@@ -157,8 +203,32 @@ impl Hosting {
         &self.opts
     }
 
-    fn loader(&self, scope: &Scope) -> Arc<XgbLoader> {
-        Arc::new(XgbLoader { account: scope.account.clone(), s3: self.s3.clone(), engine: self.engine.clone(), models_dir: self.models_dir.clone() })
+    fn loader(&self, scope: &Scope, endpoint: &str) -> Arc<Loader> {
+        Arc::new(Loader {
+            xgb: XgbLoader { account: scope.account.clone(), s3: self.s3.clone(), engine: self.engine.clone(), models_dir: self.models_dir.clone() },
+            process: ProcessLoader { account: scope.account.clone(), region: scope.region.clone(), endpoint: endpoint.to_string(), s3: self.s3.clone(), opts: self.containers.clone() },
+        })
+    }
+
+    /// Record `MemoryUtilization` (percent) of every loaded variant: its workers' resident
+    /// memory (the in-process XGBoost container: the loaded model's size) against the
+    /// variant's memory size per worker.
+    pub fn record_memory(&self) {
+        let now = self.clock.now();
+        let fleets: Vec<(Scope, Arc<Fleet>)> = self.fleets.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|((s, _), c)| (s.clone(), c.fleet.clone())).collect();
+        for (scope, f) in fleets {
+            for v in f.variants() {
+                let Some(model) = v.model() else { continue };
+                let spec = v.spec();
+                let Some(limit) = memory::limit_bytes(&spec.capacity) else { continue };
+                let workers = model.workers().max(1) as f64;
+                let pct = model.memory_bytes() as f64 / workers / limit as f64 * 100.0;
+                let d = MetricDatum::new("AWS/SageMaker", "MemoryUtilization", now, pct).dimension("EndpointName", &f.endpoint).dimension("VariantName", &spec.name).unit(Unit::Percent);
+                if let Err(e) = self.metrics.record(&scope, d) {
+                    tracing::debug!(error = %e, "memory metric dropped");
+                }
+            }
+        }
     }
 
     /// Bring up an endpoint's variants from its record (the deployment step of CreateEndpoint):
@@ -169,7 +239,7 @@ impl Hosting {
     pub async fn deploy(&self, scope: &Scope, record: &EndpointRecord) -> Result<Arc<Fleet>, String> {
         let now = self.clock.now();
         let deployment = Deployment::new(record.config_name.clone(), record.variants.iter().map(variant_spec).collect(), now);
-        let loader = self.loader(scope);
+        let loader = self.loader(scope, &record.name);
         for v in &deployment.variants {
             match v.warm(loader.as_ref(), now).await {
                 Ok(_) => {}
@@ -186,7 +256,7 @@ impl Hosting {
     /// Serve `fleet` for the endpoint whose record (at row `version`) is `record`.
     pub fn install(&self, scope: &Scope, record: &EndpointRecord, fleet: Arc<Fleet>, version: i64) {
         let serverless = record.variants.iter().any(|v| v.current_serverless.is_some());
-        let loader = self.loader(scope);
+        let loader = self.loader(scope, &record.name);
         self.fleets
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -215,7 +285,7 @@ impl Hosting {
     }
 
     /// The fleet to serve `endpoint` with, built or refreshed from its record.
-    async fn serving_fleet(&self, scope: &Scope, endpoint: &str) -> Result<(Arc<Fleet>, Arc<XgbLoader>, bool), InvokeError> {
+    async fn serving_fleet(&self, scope: &Scope, endpoint: &str) -> Result<(Arc<Fleet>, Arc<Loader>, bool), InvokeError> {
         let key = (scope.clone(), store::key(endpoint));
         let not_found = || InvokeError::Validation(format!("Endpoint {endpoint} of account {} not found.", scope.account));
         {
@@ -244,7 +314,7 @@ impl Hosting {
         }
         let now = self.clock.now();
         let fleet = Arc::new(Fleet::new(rec.value.name.clone(), Deployment::new(rec.value.config_name.clone(), rec.value.variants.iter().map(variant_spec).collect(), now)));
-        let loader = self.loader(scope);
+        let loader = self.loader(scope, endpoint);
         fleets.insert(key, Cached { fleet: fleet.clone(), loader: loader.clone(), version: rec.version, checked: Instant::now(), serverless });
         Ok((fleet, loader, serverless))
     }

@@ -70,7 +70,8 @@ pub fn download_failure(url: &str) -> String {
     )
 }
 
-fn ping_failure(variant: &str, detail: &str) -> String {
+/// SageMaker's health-check `FailureReason`, with Hearth's detail in parentheses.
+pub fn ping_failure(variant: &str, detail: &str) -> String {
     format!("The primary container for production variant {variant} did not pass the ping health check. Please check CloudWatch logs for this endpoint. ({detail})")
 }
 
