@@ -78,10 +78,11 @@ def test_async_config_described_and_validated(env):
     sm.create_model(ModelName=model, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": XGB_IMAGE, "ModelDataUrl": env["url"]})
     pv = [{"VariantName": "v", "ModelName": model, "InstanceType": "ml.m5.xlarge", "InitialInstanceCount": 1}]
     with aws_error("ValidationException", 400) as e:
-        sm.create_endpoint_config(EndpointConfigName=uid("epc"), ProductionVariants=pv, AsyncInferenceConfig={"OutputConfig": {"S3OutputPath": "ftp://x"}, "ClientConfig": {"MaxConcurrentInvocationsPerInstance": 0}})
+        sm.create_endpoint_config(EndpointConfigName=uid("epc"), ProductionVariants=pv, AsyncInferenceConfig={"OutputConfig": {"S3OutputPath": "ftp://x", "S3FailurePath": "s3:///no-bucket"}, "ClientConfig": {"MaxConcurrentInvocationsPerInstance": 1001}})
     msg = e.value.response["Error"]["Message"]
-    assert msg.startswith("2 validation errors detected: "), msg
-    assert "'asyncInferenceConfig.outputConfig.s3OutputPath'" in msg and "'asyncInferenceConfig.clientConfig.maxConcurrentInvocationsPerInstance'" in msg
+    assert msg.startswith("3 validation errors detected: "), msg
+    assert "'asyncInferenceConfig.outputConfig.s3OutputPath'" in msg and "'asyncInferenceConfig.outputConfig.s3FailurePath'" in msg
+    assert "'asyncInferenceConfig.clientConfig.maxConcurrentInvocationsPerInstance' failed to satisfy constraint: Member must have value less than or equal to 1000" in msg
     with aws_error("ValidationException", 400) as e:
         sm.create_endpoint_config(EndpointConfigName=uid("epc"), ProductionVariants=pv, AsyncInferenceConfig={"OutputConfig": {"S3OutputPath": f"s3://{bucket}/o", "NotificationConfig": {"SuccessTopic": "not-an-arn"}}})
     assert "successTopic" in e.value.response["Error"]["Message"]
@@ -160,8 +161,8 @@ def test_async_errors(env):
         rt.invoke_endpoint_async(EndpointName=ep, InputLocation=f"s3://{bucket}/x")
     assert "is not an asynchronous inference endpoint" in e.value.response["Error"]["Message"]
     with aws_error("ValidationError", 400) as e:
-        rt.invoke_endpoint_async(EndpointName=ep, InputLocation="ftp://x/y", RequestTTLSeconds=5)
-    assert e.value.response["Error"]["Message"].startswith("2 validation errors detected:")
+        rt.invoke_endpoint_async(EndpointName=ep, InputLocation="ftp://x/y")
+    assert e.value.response["Error"]["Message"].startswith("1 validation error detected: Value 'ftp://x/y' at 'inputLocation' failed to satisfy constraint")
     # A missing input object fails the invocation (the call itself is accepted).
     ep2, _ = deploy_async(sm, env["url"], {"OutputConfig": {"S3OutputPath": f"s3://{bucket}/o2", "S3FailurePath": f"s3://{bucket}/f2"}})
     r = rt.invoke_endpoint_async(EndpointName=ep2, InputLocation=f"s3://{bucket}/missing.csv", ContentType="text/csv")
