@@ -51,6 +51,11 @@ const STATIC: &[Asset] = &[
         body: include_bytes!("../web/lex.js"),
     },
     Asset {
+        name: "endpoints.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../web/endpoints.css"),
+    },
+    Asset {
         name: "endpoints.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../web/endpoints.js"),

@@ -83,8 +83,11 @@ async function loadDetail() {
   $("ep-reason").textContent = e.failureReason ? `Failure reason: ${e.failureReason}` : "";
 
   const split = $("split");
-  split.replaceChildren(...d.fleets.filter((f) => f.share > 0).map((f) =>
-    el("div", { class: `fleet-${f.fleet}`, style: `width:${f.share * 100}%`, "data-fleet": f.fleet, "data-share": String(f.share) }, `${f.fleet} ${pct(f.share)}`)));
+  split.replaceChildren(...d.fleets.filter((f) => f.share > 0).map((f) => {
+    const bar = el("div", { class: `fleet-${f.fleet}`, "data-fleet": f.fleet, "data-share": String(f.share) }, `${f.fleet} ${pct(f.share)}`);
+    bar.style.width = `${f.share * 100}%`;
+    return bar;
+  }));
   $("fleets").textContent = d.fleets.map((f) => `${f.fleet}: ${f.config} — ${variantsText(f.variants)} — ${pct(f.share)}`).join("  ·  ");
 
   const dep = d.deployments[0];
@@ -104,7 +107,7 @@ async function loadDetail() {
   }
   const alarms = $("alarms");
   alarms.replaceChildren(...(d.alarms.length ? d.alarms.map((a) =>
-    el("span", { class: `state state-${(a.state || "insufficient_data").toLowerCase()}`, "data-alarm": a.name, style: "margin-right:8px" }, `${a.name}: ${a.state ?? "missing"}`))
+    el("span", { class: `state state-${(a.state || "insufficient_data").toLowerCase()}`, "data-alarm": a.name }, `${a.name}: ${a.state ?? "missing"}`))
     : [el("span", { class: "muted" }, "none")]));
 
   const s = d.series;
