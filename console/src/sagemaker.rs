@@ -197,8 +197,10 @@ pub(crate) async fn endpoint(State(console): State<Console>, Signed(s): Signed, 
         names.extend(d.green_variants.iter().map(|v| v.name.clone()));
         names.extend(d.blue_variants.iter().map(|v| v.name.clone()));
     }
-    let end = console.inner.clock.now();
-    let end = end.replace_nanosecond(0).unwrap_or(end) + time::Duration::seconds(PERIOD);
+    // Period-aligned range ending after the current period.
+    let now = console.inner.clock.now().unix_timestamp();
+    let end_s = now - now.rem_euclid(PERIOD) + PERIOD;
+    let end = OffsetDateTime::from_unix_timestamp(end_s).map_err(ApiError::internal)?;
     let start = end - time::Duration::seconds(RANGE_SECS);
     let mut sums: BTreeMap<&str, BTreeMap<i64, f64>> = BTreeMap::new();
     let mut lat: BTreeMap<i64, (f64, f64)> = BTreeMap::new();
@@ -224,7 +226,7 @@ pub(crate) async fn endpoint(State(console): State<Console>, Signed(s): Signed, 
         }
     }
     let mut series = Series { t: Vec::new(), invocations: Vec::new(), errors4xx: Vec::new(), errors5xx: Vec::new(), latency: Vec::new() };
-    let mut t = start.unix_timestamp() - start.unix_timestamp().rem_euclid(PERIOD);
+    let mut t = start.unix_timestamp();
     while t < end.unix_timestamp() {
         let get = |m: &str| sums.get(m).and_then(|s| s.get(&t)).copied();
         series.t.push(t);
