@@ -51,7 +51,8 @@ function chart(id, series, data, yLabel) {
     width: Math.max(300, box.clientWidth),
     height: 260,
     scales: { x: { time: true } },
-    series: [{}, ...series],
+    // Points as well as lines: a burst of traffic may fill a single 10 s period.
+    series: [{}, ...series.map((x) => ({ points: { show: true, size: 5, fill: x.stroke }, ...x }))],
     axes: [{ stroke: "#57534e", grid: { stroke: "#e7e5e4" } }, { stroke: "#57534e", grid: { stroke: "#e7e5e4" }, size: 60, label: yLabel }],
   }, data, box);
 }
