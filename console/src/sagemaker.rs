@@ -9,7 +9,7 @@
 //! - `GET sagemaker/endpoint?region=&name=` → one endpoint, its deployments (newest first),
 //!   the traffic split, alarm states, and per-10 s series of `Invocations`,
 //!   `Invocation4XXErrors`, `Invocation5XXErrors` (sums) and `ModelLatency` (average, µs) over
-//!   the last 30 minutes, summed over the endpoint's variants;
+//!   the last 10 minutes, summed over the endpoint's variants;
 //! - `POST sagemaker/deployment` `{region, endpoint, action: "abort"|"promote"}` → writes the
 //!   operator request the deployment job polls (the same record `hearth deployments abort`
 //!   writes), answered with the deployment it went to.
@@ -38,7 +38,7 @@ use crate::Console;
 
 /// Chart resolution and range.
 const PERIOD: i64 = 10;
-const RANGE_SECS: i64 = 30 * 60;
+const RANGE_SECS: i64 = 10 * 60;
 
 fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
