@@ -263,7 +263,7 @@ def main() -> None:
     ap.add_argument("--out-dir", type=pathlib.Path, default=REPO / "bench" / "results")
     args = ap.parse_args()
     if not args.no_build:
-        subprocess.run(["cargo", "build", "--release", "-p", "hearth", "-p", "hearth-frauddetector", "--example", "fraud_bench"], cwd=REPO, check=True)
+        subprocess.run(["cargo", "build", "--release", "-p", "hearth", "-p", "hearth-frauddetector", "--bin", "hearth", "--example", "fraud_bench"], cwd=REPO, check=True)
     s3bench = load_s3_bench()
     models_dir = pathlib.Path(os.environ.get("HEARTH_TEST_MODELS_DIR", REPO / "target" / "test-models"))
     subprocess.run([str(args.bin), "models", "fetch", "xgboost"], env=dict(os.environ, HEARTH_MODELS_DIR=str(models_dir)), check=True, capture_output=True)
