@@ -382,10 +382,12 @@ def test_runtime_errors(runtime, models, unchecked, bank, lex_model):
     with pytest.raises(unchecked[1].exceptions.ValidationException) as e:
         Chat(unchecked[1], bank).say("x" * 1025)
     assert "1024" in e.value.response["Error"]["Message"]
-    with pytest.raises(runtime.exceptions.ResourceNotFoundException):
+    with pytest.raises(runtime.exceptions.ResourceNotFoundException) as e:
         Chat(runtime, "NOSUCHBOT0").say("hello")
-    with pytest.raises(runtime.exceptions.ResourceNotFoundException):
+    assert e.value.response["Error"]["Message"] == "NOSUCHBOT0/TSTALIASID is not a valid BotId/BotAliasId combination."
+    with pytest.raises(runtime.exceptions.ResourceNotFoundException) as e:
         Chat(runtime, bank, alias="NOSUCHALIA").say("hello")
+    assert "is not a valid BotId/BotAliasId combination" in e.value.response["Error"]["Message"]
     unbuilt = models.create_bot(botName=unique_name("Unbuilt"), roleArn=ROLE, dataPrivacy={"childDirected": False}, idleSessionTTLInSeconds=60)["botId"]
     models.create_bot_locale(botId=unbuilt, botVersion="DRAFT", localeId=LOCALE, nluIntentConfidenceThreshold=0.4)
     with pytest.raises(runtime.exceptions.ResourceNotFoundException) as e:

@@ -73,6 +73,14 @@ pub fn check_session_id(id: &str) -> Result<()> {
     Ok(())
 }
 
+/// What Lex V2's runtime answers (404) for a bot or alias id it does not know; the wording of
+/// the message is the one Lex users report ("… is not a valid BotId/BotAliasId combination.").
+fn not_a_combination(bot_id: &str, alias_id: &str) -> LexError {
+    LexError::NotFound(format!(
+        "{bot_id}/{alias_id} is not a valid BotId/BotAliasId combination."
+    ))
+}
+
 impl Lex {
     /// The built model an alias serves for a locale, or the error Lex gives.
     pub async fn target(
@@ -88,16 +96,12 @@ impl Lex {
         let bot = meta
             .get::<store::Bot>(scope, bot_id)
             .await?
-            .ok_or_else(|| LexError::NotFound(format!("Bot {bot_id} does not exist.")))?
+            .ok_or_else(|| not_a_combination(bot_id, alias_id))?
             .value;
         let alias = meta
             .get::<store::Alias>(scope, &format!("{bot_id}/{alias_id}"))
             .await?
-            .ok_or_else(|| {
-                LexError::NotFound(format!(
-                    "Bot alias {alias_id} does not exist for the bot {bot_id}."
-                ))
-            })?
+            .ok_or_else(|| not_a_combination(bot_id, alias_id))?
             .value;
         let version = if alias_id == TEST_ALIAS_ID {
             DRAFT.to_string()

@@ -253,7 +253,26 @@ impl JobHandler for BuildJob {
             }
         };
         let texts = compiled.texts.clone();
-        let vectors = match self.lex.embed(texts.clone()).await {
+        // A rebuild re-embeds only the texts the previous build of this locale did not have.
+        let previous = meta
+            .get::<store::Model>(
+                &ctx.scope,
+                &store::locale_key(&st.bot_id, DRAFT, &st.locale_id),
+            )
+            .await
+            .map_err(|e| JobError::retryable(e.to_string()))?;
+        let known = previous
+            .as_ref()
+            .map(|p| p.value.model.vectors_by_text())
+            .unwrap_or_default();
+        let mut missing: Vec<String> = texts
+            .iter()
+            .filter(|t| !known.contains_key(t.as_str()))
+            .cloned()
+            .collect();
+        missing.sort();
+        missing.dedup();
+        let fresh = match self.lex.embed(missing.clone()).await {
             Ok(v) => v,
             Err(hearth_inference::text::TextError::Load(m)) => {
                 self.finish(&ctx.scope, st, Err(vec![format!("Failed to build the bot locale: the intent classification model is not available ({m}).")])).await?;
@@ -261,11 +280,36 @@ impl JobHandler for BuildJob {
             }
             Err(e) => return Err(JobError::retryable(e)),
         };
+        let dim = fresh.first().map(Vec::len);
+        let fresh: std::collections::HashMap<&str, &Vec<f32>> = missing
+            .iter()
+            .map(String::as_str)
+            .zip(fresh.iter())
+            .collect();
+        let mut vectors: Vec<Vec<f32>> = texts
+            .iter()
+            .map(|t| match fresh.get(t.as_str()) {
+                Some(v) => (*v).clone(),
+                None => known
+                    .get(t.as_str())
+                    .map(|v| v.to_vec())
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let mut reused = texts.len().saturating_sub(missing.len());
+        // Stored vectors of another length (another model) are not reused.
+        if dim.is_some_and(|d| vectors.iter().any(|v| v.len() != d)) {
+            vectors = match self.lex.embed(texts.clone()).await {
+                Ok(v) => v,
+                Err(e) => return Err(JobError::retryable(e)),
+            };
+            reused = 0;
+        }
         let built = compiled
             .finish_with(vectors, self.lex.inner.opts.scoring)
             .map_err(JobError::fatal)?;
         self.finish(&ctx.scope, st, Ok(built)).await?;
-        tracing::info!(bot = %st.bot_id, locale = %st.locale_id, utterances = texts.len(), ms = started.elapsed().as_millis() as u64, "lex locale built");
+        tracing::info!(bot = %st.bot_id, locale = %st.locale_id, utterances = texts.len(), reused, ms = started.elapsed().as_millis() as u64, "lex locale built");
         Ok(StepOutcome::Done)
     }
 

@@ -207,9 +207,25 @@ pub struct BotModel {
     /// models built before calibration (scores are then the raw blend).
     #[serde(default)]
     pub calibration: Vec<f32>,
+    /// The text embedded for each row of `vectors` (a rebuild re-embeds only texts that are
+    /// not here). Empty in models built before it was kept.
+    #[serde(default)]
+    pub texts: Vec<String>,
 }
 
 impl BotModel {
+    /// The stored vector of each embedded text (for reuse by a rebuild).
+    pub fn vectors_by_text(&self) -> HashMap<&str, &[f32]> {
+        if self.texts.len() != self.vectors.rows() {
+            return HashMap::new();
+        }
+        self.texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.as_str(), self.vectors.row(i)))
+            .collect()
+    }
+
     /// Index of the fallback intent.
     pub fn fallback(&self) -> Option<usize> {
         self.intents.iter().position(|i| i.is_fallback())
@@ -473,6 +489,7 @@ pub fn compile(def: &LocaleDef) -> Result<Compiled, Vec<String>> {
             owners: Vec::new(),
             centroids: Vec::new(),
             calibration: Vec::new(),
+            texts: Vec::new(),
         },
         texts,
         owners,
@@ -540,6 +557,7 @@ impl Compiled {
             data: vectors.into_iter().flatten().collect(),
         };
         self.model.owners = self.owners;
+        self.model.texts = self.texts;
         Ok(self.model)
     }
 
