@@ -8,7 +8,7 @@ use hearth_runtime::Runtime;
 use std::sync::Arc;
 
 /// Build every service, and the unsigned routes services serve next to the AWS APIs (SNS
-/// confirmation links). `s3` is shared so services can read and write objects in-process.
+/// confirmation links, transcripts Transcribe keeps). `s3` is shared so services can read and write objects in-process.
 pub async fn build(config: &hearth_config::Config, rt: &Runtime, s3: &hearth_s3::S3) -> anyhow::Result<(Vec<(&'static str, Arc<dyn Handler>)>, axum::Router)> {
     let sns = hearth_sns::Sns::new(rt, sns_settings(config)).await.map_err(anyhow::Error::msg)?;
     let _ = (rt, s3);
@@ -16,9 +16,10 @@ pub async fn build(config: &hearth_config::Config, rt: &Runtime, s3: &hearth_s3:
     let cloudwatch = hearth_cloudwatch::CloudWatch::start(rt, Some(Arc::new(sns.clone())));
     let sagemaker = hearth_sagemaker::SageMaker::build(rt, s3, sagemaker_options(config), Some(Arc::new(cloudwatch.clone())));
     let lex = hearth_lex::Lex::with_options(rt, s3, hearth_lex::LexOptions::from_config(&config.lex));
+    let transcribe = hearth_transcribe::Transcribe::with_limits(rt, s3, hearth_transcribe::Limits::from_env().with_public_endpoint(config.sns_public_endpoint()));
     let services: Vec<(&'static str, Arc<dyn Handler>)> = vec![
         ("sts", Arc::new(hearth_sts::Sts)),
-        ("transcribe", Arc::new(hearth_transcribe::Transcribe::new(rt, s3))),
+        ("transcribe", Arc::new(transcribe.clone())),
         ("sns", Arc::new(sns.clone())),
         ("monitoring", Arc::new(cloudwatch)),
         ("sagemaker", Arc::new(sagemaker.clone())),
@@ -27,7 +28,7 @@ pub async fn build(config: &hearth_config::Config, rt: &Runtime, s3: &hearth_s3:
         ("lex", Arc::new(hearth_lex_runtime::LexRuntime::new(lex))),
         ("frauddetector", Arc::new(hearth_frauddetector::FraudDetector::new(rt, s3))),
     ];
-    Ok((services, sns.public_routes()))
+    Ok((services, sns.public_routes().merge(transcribe.public_routes())))
 }
 
 fn sns_settings(config: &hearth_config::Config) -> hearth_sns::Settings {

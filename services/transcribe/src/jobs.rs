@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::media::{self, MediaFailure};
 use crate::domain::transcript::{self, ChannelWords, Filter, FilterMethod};
-use crate::domain::{language_model, vocabulary};
+use crate::domain::{language_model, validate, vocabulary};
 use crate::store::{FilterRecord, JobRecord, LanguageModelRecord, VocabularyRecord};
 use crate::Inner;
 
@@ -42,6 +42,27 @@ pub struct StoredWord {
 pub struct StoredChannel {
     pub channel: Option<usize>,
     pub words: Vec<StoredWord>,
+    /// Alternative transcriptions per segment, when asked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<StoredSegment>,
+}
+
+/// A segment and its alternative transcriptions, as stored between steps.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct StoredSegment {
+    pub s: f64,
+    pub e: f64,
+    pub alternatives: Vec<Vec<StoredWord>>,
+}
+
+impl StoredWord {
+    fn of(w: Word) -> Self {
+        StoredWord { s: w.start, e: w.end, t: w.text, p: w.punctuation, c: w.confidence, k: w.speaker }
+    }
+
+    fn word(&self) -> Word {
+        Word { start: self.s, end: self.e, text: self.t.clone(), punctuation: self.p.clone(), confidence: self.c, speaker: self.k }
+    }
 }
 
 /// State of a transcription job.
@@ -181,7 +202,40 @@ impl TranscriptionJob {
         })
         .await?;
         let (bias, entries) = self.biasing(&ctx.scope, &rec).await?;
-        let engine = AsrEngine::shared(&inner.rt.models_dir, &inner.limits.model, AsrEngineOptions::from_env()).map_err(|e| JobError::fatal(format!("The speech model isn't available on this server: {e}")))?;
+        let unavailable = |e: asr::AsrError| JobError::fatal(format!("The speech model isn't available on this server: {e}"));
+        let identify = rec.request.identify_language == Some(true) || rec.request.identify_multiple_languages == Some(true);
+        let mut language_code = rec.language_code.clone();
+        if identify {
+            let options: Vec<String> = rec.request.language_options.clone().unwrap_or_default();
+            let mut candidates: Vec<String> = options.iter().filter_map(|o| validate::whisper_code(o).map(str::to_string)).collect();
+            candidates.dedup();
+            let engine = AsrEngine::shared(&inner.rt.models_dir, &inner.limits.multilingual_model, AsrEngineOptions::from_env()).map_err(unavailable)?;
+            let (d, h) = (data.clone(), hint.clone());
+            let found = tokio::task::spawn_blocking(move || asr::identify_language(&engine, d, h.as_deref(), ChannelSelect::Mix, &candidates))
+                .await
+                .map_err(|e| JobError::retryable(format!("language identification task: {e}")))?
+                .map_err(|e| match e {
+                    asr::AsrError::Media(m) => fail(media::from_media_error(&m)),
+                    asr::AsrError::Load(msg) => JobError::fatal(format!("The speech model isn't available on this server: {msg}")),
+                    other => JobError::fatal(format!("Language identification failed: {other}")),
+                })?;
+            let (code, score) = match found.as_ref().and_then(|l| l.first()) {
+                Some((w, p)) => (validate::aws_code(w, &options).unwrap_or_else(|| options.first().cloned().unwrap_or_else(|| "en-US".into())), Some(*p)),
+                // No speech: nothing to identify; the first option (or en-US) stands.
+                None => (options.first().cloned().unwrap_or_else(|| "en-US".into()), None),
+            };
+            tracing::info!(job = %state.name, language = %code, score = ?score, "language identified");
+            language_code = code.clone();
+            update_record(inner, &ctx.scope, &state.name, &ctx.id, |r| {
+                r.language_code = code.clone();
+                r.identified_language_score = score;
+            })
+            .await?;
+        }
+        let model = inner.limits.model_for(&language_code).to_string();
+        let language = validate::whisper_code(&language_code).filter(|w| *w != "en").map(str::to_string);
+        let alternatives = rec.request.settings.as_ref().filter(|s| s.show_alternatives == Some(true)).and_then(|s| s.max_alternatives).map_or(0, |m| m.clamp(2, 10) as usize);
+        let engine = AsrEngine::shared(&inner.rt.models_dir, &model, AsrEngineOptions::from_env()).map_err(unavailable)?;
         let channel_id = rec.request.settings.as_ref().and_then(|s| s.channel_identification).unwrap_or(false);
         let selects: Vec<(Option<usize>, ChannelSelect)> = if channel_id {
             (0..info.channels).map(|c| (Some(c), ChannelSelect::Index(c))).collect()
@@ -192,14 +246,14 @@ impl TranscriptionJob {
         let max_speakers = rec.request.settings.as_ref().filter(|s| s.show_speaker_labels == Some(true) && !channel_id).and_then(|s| s.max_speaker_labels).map(|m| m.clamp(2, 30) as usize);
         let name = state.name.clone();
         let started = std::time::Instant::now();
-        let result = tokio::task::spawn_blocking(move || -> Result<(Vec<(Option<usize>, Vec<Word>)>, f64), asr::AsrError> {
+        let result = tokio::task::spawn_blocking(move || -> Result<(Vec<(Option<usize>, asr::ChannelTranscript)>, f64), asr::AsrError> {
             let mut out = Vec::new();
             let mut seconds = 0f64;
             for (label, select) in selects {
-                let req = MediaRequest { data: data.clone(), hint: hint.clone(), select, bias: bias.clone(), max_speakers };
+                let req = MediaRequest { data: data.clone(), hint: hint.clone(), select, bias: bias.clone(), max_speakers, language: language.clone(), alternatives };
                 let t = asr::transcribe_media(&engine, &req, |_| {})?;
                 seconds = seconds.max(t.seconds);
-                out.push((label, t.words));
+                out.push((label, t));
             }
             Ok((out, seconds))
         })
@@ -215,11 +269,32 @@ impl TranscriptionJob {
         state.seconds = seconds;
         state.channels = channels
             .into_iter()
-            .map(|(channel, mut words)| {
+            .map(|(channel, t)| {
+                let mut words = t.words;
                 vocabulary::apply(&entries, &mut words);
-                StoredChannel { channel, words: words.into_iter().map(|w| StoredWord { s: w.start, e: w.end, t: w.text, p: w.punctuation, c: w.confidence, k: w.speaker }).collect() }
+                let segments = t
+                    .segments
+                    .into_iter()
+                    .map(|seg| StoredSegment {
+                        s: seg.start,
+                        e: seg.end,
+                        alternatives: seg
+                            .alternatives
+                            .into_iter()
+                            .map(|mut a| {
+                                vocabulary::apply(&entries, &mut a);
+                                a.into_iter().map(StoredWord::of).collect()
+                            })
+                            .collect(),
+                    })
+                    .collect();
+                StoredChannel { channel, words: words.into_iter().map(StoredWord::of).collect(), segments }
             })
             .collect();
+        if identify {
+            let (code, secs) = (language_code.clone(), seconds);
+            update_record(inner, &ctx.scope, &state.name, &ctx.id, |r| r.language_codes = vec![(code.clone(), secs)]).await?;
+        }
         Ok(StepOutcome::Done)
     }
 
@@ -242,18 +317,34 @@ impl TranscriptionJob {
             speaker_labels: settings.show_speaker_labels.unwrap_or(false),
             filter,
             redact: redaction.as_ref().map(|r| r.pii_entity_types.clone().filter(|t| !t.is_empty()).unwrap_or_else(|| vec!["ALL".into()])).unwrap_or_default(),
+            alternatives: settings.show_alternatives == Some(true),
+            identified_language: (rec.request.identify_language == Some(true) || rec.request.identify_multiple_languages == Some(true))
+                .then(|| (rec.language_code.clone(), rec.identified_language_score)),
         };
         let channels: Vec<ChannelWords> = state
             .channels
             .iter()
-            .map(|c| ChannelWords { channel: c.channel, words: c.words.iter().map(|w| Word { start: w.s, end: w.e, text: w.t.clone(), punctuation: w.p.clone(), confidence: w.c, speaker: w.k }).collect() })
+            .map(|c| ChannelWords {
+                channel: c.channel,
+                words: c.words.iter().map(StoredWord::word).collect(),
+                segments: c.segments.iter().map(|g| asr::AltSegment { start: g.s, end: g.e, alternatives: g.alternatives.iter().map(|a| a.iter().map(StoredWord::word).collect()).collect() }).collect(),
+            })
             .collect();
-        let bucket = rec.request.output_bucket_name.clone().ok_or_else(|| JobError::fatal("No output bucket."))?;
         let (key, redacted_key) = output_keys(&rec.name, rec.request.output_key.as_deref());
         let write = |key: String, file: transcript::TranscriptFile| {
-            let bucket = bucket.clone();
+            let bucket = rec.request.output_bucket_name.clone();
             async move {
                 let body = serde_json::to_vec(&file).map_err(|e| JobError::fatal(format!("transcript encoding: {e}")))?;
+                let Some(bucket) = bucket else {
+                    // Kept by Hearth: a durable blob, linked from the job's record.
+                    let mut w = inner.rt.blobs.writer().await.map_err(|e| JobError::retryable(format!("transcript store: {e}")))?;
+                    if let Err(e) = w.write(&body).await {
+                        let _ = w.abort().await;
+                        return Err(JobError::retryable(format!("transcript store: {e}")));
+                    }
+                    let id = w.finish().await.map_err(|e| JobError::retryable(format!("transcript store: {e}")))?;
+                    return Ok::<String, JobError>(id.0);
+                };
                 inner
                     .s3
                     .write_object(&ctx.scope.account, &bucket, &key, &body, "application/json")
@@ -274,13 +365,28 @@ impl TranscriptionJob {
             None => transcript_uri = Some(write(key, transcript::assemble(&channels, &opts, false)).await?),
         }
         let now = now_ms(ctx);
-        update_record(inner, &ctx.scope, &state.name, &ctx.id, |r| {
+        let managed = rec.managed.is_some();
+        let stored = update_record(inner, &ctx.scope, &state.name, &ctx.id, |r| {
             r.status = "COMPLETED".into();
             r.completion_ms = Some(now);
-            r.transcript_uri = transcript_uri.clone();
-            r.redacted_transcript_uri = redacted_uri.clone();
+            match r.managed.as_mut().filter(|_| managed) {
+                Some(m) => {
+                    m.transcript_blob = transcript_uri.clone();
+                    m.redacted_blob = redacted_uri.clone();
+                }
+                None => {
+                    r.transcript_uri = transcript_uri.clone();
+                    r.redacted_transcript_uri = redacted_uri.clone();
+                }
+            }
         })
         .await?;
+        if stored.is_none() && managed {
+            // The job was deleted meanwhile: its kept transcripts go too.
+            for blob in [&transcript_uri, &redacted_uri].into_iter().flatten() {
+                let _ = inner.rt.blobs.delete(&hearth_runtime::blob::BlobId(blob.clone())).await;
+            }
+        }
         tracing::info!(job = %state.name, "transcription job completed");
         Ok(StepOutcome::Done)
     }

@@ -1,8 +1,11 @@
 //! Amazon Transcribe (awsJson 1.1, `Transcribe.*`): batch transcription jobs on a real speech
-//! model (Whisper tiny.en on Hearth's CPU speech engine), with word timestamps and
-//! confidences, channel identification, speaker labels by channel, custom vocabularies,
-//! vocabulary filters, custom language models and PII redaction. Transcripts are written as
-//! AWS writes them to `OutputBucketName`/`OutputKey` in Hearth's S3.
+//! model (Whisper tiny.en for English, Whisper base for other languages and language
+//! identification, on Hearth's CPU speech engine), with word timestamps and confidences,
+//! alternative transcriptions (beam search), channel identification, speaker labels,
+//! custom vocabularies, vocabulary filters, custom language models and PII redaction.
+//! Transcripts are written as AWS writes them to `OutputBucketName`/`OutputKey` in Hearth's
+//! S3, or, without an output bucket, kept by Hearth and served at expiring links
+//! ([`public`]).
 //!
 //! Implemented operations: StartTranscriptionJob, GetTranscriptionJob, ListTranscriptionJobs,
 //! DeleteTranscriptionJob; CreateVocabulary, GetVocabulary, ListVocabularies,
@@ -19,6 +22,7 @@ pub mod domain;
 pub mod error;
 pub mod handlers;
 pub mod jobs;
+pub mod public;
 pub mod store;
 
 use std::sync::Arc;
@@ -35,16 +39,41 @@ use serde_json::Value;
 pub struct Limits {
     /// Jobs transcribing at once on this node (`HEARTH_TRANSCRIBE_CONCURRENT_JOBS`, default 2).
     pub concurrent_jobs: usize,
-    /// The speech model's registry name (`HEARTH_TRANSCRIBE_MODEL`, default `whisper-tiny-en`).
+    /// The speech model of English jobs (`HEARTH_TRANSCRIBE_MODEL`, default `whisper-tiny-en`;
+    /// `whisper-base` is more accurate and about 1.8× slower).
     pub model: String,
+    /// The multilingual speech model of jobs in other languages and of language
+    /// identification (`HEARTH_TRANSCRIBE_MULTILINGUAL_MODEL`, default `whisper-base`).
+    pub multilingual_model: String,
+    /// Base URL of Hearth as clients reach it, for the links to transcripts Hearth keeps
+    /// (jobs without `OutputBucketName`); the server sets it from its configuration.
+    pub public_endpoint: String,
 }
 
 impl Limits {
     /// Defaults overridden by the environment.
     pub fn from_env() -> Self {
-        let concurrent_jobs = std::env::var("HEARTH_TRANSCRIBE_CONCURRENT_JOBS").ok().and_then(|v| v.trim().parse::<usize>().ok()).filter(|n| *n > 0).unwrap_or(2);
-        let model = std::env::var("HEARTH_TRANSCRIBE_MODEL").ok().filter(|m| !m.trim().is_empty()).unwrap_or_else(|| hearth_inference::asr::MODEL_NAME.to_string());
-        Limits { concurrent_jobs, model }
+        let var = |k: &str| std::env::var(k).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let concurrent_jobs = var("HEARTH_TRANSCRIBE_CONCURRENT_JOBS").and_then(|v| v.parse::<usize>().ok()).filter(|n| *n > 0).unwrap_or(2);
+        let model = var("HEARTH_TRANSCRIBE_MODEL").unwrap_or_else(|| hearth_inference::asr::MODEL_NAME.to_string());
+        let multilingual_model = var("HEARTH_TRANSCRIBE_MULTILINGUAL_MODEL").unwrap_or_else(|| hearth_inference::asr::MULTILINGUAL_MODEL_NAME.to_string());
+        Limits { concurrent_jobs, model, multilingual_model, public_endpoint: "http://127.0.0.1:4566".into() }
+    }
+
+    /// These limits with transcript links under `url`.
+    pub fn with_public_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.public_endpoint = url.into().trim_end_matches('/').to_string();
+        self
+    }
+
+    /// The model for a job in `language` (an AWS code such as `en-US`): the configured model
+    /// for English unless it is English-only and the language is not English.
+    pub fn model_for(&self, language: &str) -> &str {
+        if language.starts_with("en-") || !hearth_inference::asr::is_english_only(&self.model) {
+            &self.model
+        } else {
+            &self.multilingual_model
+        }
     }
 }
 
@@ -75,6 +104,11 @@ impl Transcribe {
         rt.jobs.register(jobs::TranscriptionJob(inner.clone()));
         rt.jobs.register(jobs::LanguageModelTraining(inner.clone()));
         Transcribe { inner }
+    }
+
+    /// The unsigned routes of transcripts Hearth keeps ([`public`]), for the server to mount.
+    pub fn public_routes(&self) -> axum::Router {
+        public::routes(self.inner.clone())
     }
 }
 

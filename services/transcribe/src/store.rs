@@ -32,6 +32,28 @@ pub struct JobRecord {
     pub transcript_uri: Option<String>,
     /// Where the redacted transcript was written.
     pub redacted_transcript_uri: Option<String>,
+    /// Transcripts kept by Hearth (no `OutputBucketName`): where they are and the secret of
+    /// their links.
+    #[serde(default)]
+    pub managed: Option<ManagedOutput>,
+    /// With language identification: the probability of the identified language.
+    #[serde(default)]
+    pub identified_language_score: Option<f32>,
+    /// With language identification: the identified language and the seconds of audio in it.
+    #[serde(default)]
+    pub language_codes: Vec<(String, f64)>,
+}
+
+/// Transcripts stored by Hearth for a job without an output bucket (AWS's service-managed
+/// bucket), served at expiring unsigned links ([`crate::public`]).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct ManagedOutput {
+    /// Hex secret that signs the job's links (random per job).
+    pub secret: String,
+    /// Blob of the transcript (`asrOutput.json`), once written.
+    pub transcript_blob: Option<String>,
+    /// Blob of the redacted transcript (`redacted-asrOutput.json`), once written.
+    pub redacted_blob: Option<String>,
 }
 
 impl Record for JobRecord {

@@ -110,7 +110,8 @@ pub fn dtw(cost: &[f32], rows: usize, cols: usize) -> Vec<(usize, usize)> {
     path
 }
 
-/// Word timings of `text_tokens` decoded from a window of `num_samples` samples (16 kHz).
+/// Word timings of `text_tokens` decoded from a window of `num_samples` samples (16 kHz),
+/// in `language` (a language token; `None`: English).
 pub fn align(
     model: &Whisper,
     vocab: &Vocab,
@@ -118,11 +119,12 @@ pub fn align(
     text_tokens: &[u32],
     num_samples: usize,
     heads: &[(usize, usize)],
+    language: Option<u32>,
 ) -> candle_core::Result<Vec<WordTiming>> {
     if text_tokens.is_empty() {
         return Ok(Vec::new());
     }
-    let sot = vocab.sot_sequence();
+    let sot = vocab.sot_sequence(language);
     let sot_len = sot.len() - 1; // without <|notimestamps|>
     let mut seq = sot.clone();
     seq.extend_from_slice(text_tokens);

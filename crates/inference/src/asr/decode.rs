@@ -31,6 +31,10 @@ pub struct Bias {
     pub continue_bonus: f32,
     /// Bonus on the first token of a phrase.
     pub start_bonus: f32,
+    /// A phrase token gets its bonus only when the model already finds it plausible: its
+    /// log-probability at most this far below the best token's (0: always). This keeps a
+    /// term from replacing common words that merely share its first sounds.
+    pub gate: f32,
 }
 
 /// What decoding one window gave.
@@ -67,6 +71,8 @@ pub struct DecodeSettings {
     pub logprob_threshold: f32,
     /// With a no-speech probability above this and a low log-probability, the window is silent.
     pub no_speech_threshold: f32,
+    /// Language token (multilingual models; `None`: English).
+    pub language: Option<u32>,
 }
 
 impl Default for DecodeSettings {
@@ -80,6 +86,7 @@ impl Default for DecodeSettings {
             compression_ratio_threshold: 2.4,
             logprob_threshold: -1.0,
             no_speech_threshold: 0.6,
+            language: None,
         }
     }
 }
@@ -114,7 +121,7 @@ pub fn decode_window(model: &Whisper, vocab: &Vocab, enc: &Tensor, s: &DecodeSet
         prefix.extend_from_slice(&s.prompt[s.prompt.len() - keep..]);
     }
     let sot_index = prefix.len();
-    prefix.extend(vocab.sot_sequence());
+    prefix.extend(vocab.sot_sequence(s.language));
     let budget = model.dims.max_tokens.saturating_sub(prefix.len()).min(MAX_NEW_TOKENS);
     let vocab_n = model.dims.vocab;
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
@@ -197,10 +204,154 @@ pub fn decode_window(model: &Whisper, vocab: &Vocab, enc: &Tensor, s: &DecodeSet
     Ok((best.map(|(d, _)| d), base))
 }
 
+/// Beam search over one window (openai-whisper's `BeamSearchDecoder` at temperature 0 with
+/// `beam` hypotheses, ranked by length-normalised log-probability): returns up to `n_best`
+/// distinct finished hypotheses, best first. `None` when the window holds no speech.
+/// Quality checks as in [`decode_window`]; when the best hypothesis fails them, the greedy
+/// decoder with its temperature fallback decides alone.
+pub fn beam_search(model: &Whisper, vocab: &Vocab, enc: &Tensor, s: &DecodeSettings, beam: usize, n_best: usize, seed: u64) -> candle_core::Result<(Option<Vec<Decoded>>, KvCache)> {
+    let beam = beam.max(n_best).max(1);
+    let sp = vocab.specials;
+    let mut prefix = Vec::new();
+    if !s.prompt.is_empty() {
+        prefix.push(sp.sot_prev);
+        let keep = s.prompt.len().min(MAX_PROMPT_TOKENS);
+        prefix.extend_from_slice(&s.prompt[s.prompt.len() - keep..]);
+    }
+    let sot_index = prefix.len();
+    prefix.extend(vocab.sot_sequence(s.language));
+    let budget = model.dims.max_tokens.saturating_sub(prefix.len()).min(MAX_NEW_TOKENS);
+    let mut base = model.new_cache(enc)?;
+    let (hidden, _) = model.forward(&Tensor::new(prefix.as_slice(), &Device::Cpu)?.unsqueeze(0)?, &mut base, &[])?;
+    let sot_logits: Vec<f32> = model.logits(&hidden.narrow(1, sot_index, 1)?.contiguous()?)?.flatten_all()?.to_vec1()?;
+    let no_speech_prob = log_softmax(&sot_logits).get(sp.no_speech as usize).map_or(0.0, |l| l.exp());
+    let n = hidden.dim(1)?;
+    let first: Vec<f32> = model.logits(&hidden.narrow(1, n - 1, 1)?.contiguous()?)?.flatten_all()?.to_vec1()?;
+
+    // Live hypotheses: (tokens, ranking score (biased), acoustic log-prob sum (unbiased)).
+    let mut live: Vec<(Vec<u32>, f32, f32)> = vec![(Vec::new(), 0.0, 0.0)];
+    let mut rows: Vec<Vec<f32>> = vec![first];
+    let mut cache = base.clone();
+    let mut finished: Vec<(Vec<u32>, f32, f32)> = Vec::new();
+    for step in 0..budget {
+        let mut candidates: Vec<(usize, u32, f32, f32)> = Vec::new();
+        for (i, (tokens, score, acoustic)) in live.iter().enumerate() {
+            let mut logits = rows[i].clone();
+            suppress(&mut logits, s, sp.eot, step == 0);
+            let logprobs = log_softmax(&logits);
+            apply_bias(&mut logits, tokens, &s.bias);
+            let scored = log_softmax(&logits);
+            let mut order: Vec<usize> = (0..scored.len()).filter(|&t| scored[t].is_finite()).collect();
+            let k = (beam + 1).min(order.len());
+            order.select_nth_unstable_by(k.saturating_sub(1), |a, b| scored[*b].total_cmp(&scored[*a]));
+            for &t in &order[..k] {
+                candidates.push((i, t as u32, score + scored[t], acoustic + logprobs[t].max(-100.0)));
+            }
+        }
+        candidates.sort_by(|a, b| b.2.total_cmp(&a.2));
+        let mut next: Vec<(Vec<u32>, f32, f32)> = Vec::new();
+        let mut parents: Vec<u32> = Vec::new();
+        for (i, t, score, acoustic) in candidates {
+            let mut tokens = live[i].0.clone();
+            if t == sp.eot {
+                if finished.len() < beam * 2 {
+                    finished.push((tokens, score, acoustic));
+                }
+                continue;
+            }
+            tokens.push(t);
+            if !next.iter().any(|(x, _, _)| *x == tokens) {
+                next.push((tokens, score, acoustic));
+                parents.push(i as u32);
+            }
+            // Only candidates ranked above the last kept hypothesis count (lower-ranked
+            // endings are not finished hypotheses), as in openai-whisper.
+            if next.len() >= beam {
+                break;
+            }
+        }
+        if finished.len() >= beam || next.is_empty() || step + 1 == budget {
+            if finished.is_empty() {
+                finished = next;
+            }
+            break;
+        }
+        cache = cache.select(&parents)?;
+        let last: Vec<u32> = next.iter().map(|(t, _, _)| *t.last().unwrap_or(&sp.eot)).collect();
+        let logits = model.decode_last(&Tensor::new(last.as_slice(), &Device::Cpu)?.unsqueeze(1)?, &mut cache)?;
+        rows = logits.to_vec2()?;
+        live = next;
+    }
+    // Rank finished hypotheses by length-normalised score; drop repeated texts.
+    let mut ranked: Vec<Decoded> = Vec::new();
+    finished.sort_by(|a, b| (b.1 / (b.0.len() + 1) as f32).total_cmp(&(a.1 / (a.0.len() + 1) as f32)));
+    for (tokens, _, acoustic) in finished {
+        let text = vocab.decode(&tokens);
+        if ranked.iter().any(|d| vocab.decode(&d.tokens).trim() == text.trim()) {
+            continue;
+        }
+        let avg_logprob = acoustic / (tokens.len() + 1) as f32;
+        ranked.push(Decoded { compression_ratio: compression_ratio(&text), tokens, avg_logprob, no_speech_prob, temperature: 0.0 });
+        if ranked.len() == n_best {
+            break;
+        }
+    }
+    let Some(best) = ranked.first() else { return Ok((None, base)) };
+    if no_speech_prob > s.no_speech_threshold && best.avg_logprob < s.logprob_threshold {
+        return Ok((None, base));
+    }
+    if best.compression_ratio > s.compression_ratio_threshold || best.avg_logprob < s.logprob_threshold {
+        let (greedy, base) = decode_window(model, vocab, enc, s, seed)?;
+        return Ok((greedy.map(|g| vec![g]), base));
+    }
+    Ok((Some(ranked), base))
+}
+
+fn suppress(logits: &mut [f32], s: &DecodeSettings, eot: u32, first: bool) {
+    for v in logits.iter_mut().skip(eot as usize + 1) {
+        *v = f32::NEG_INFINITY;
+    }
+    for &t in &s.suppress {
+        if let Some(v) = logits.get_mut(t as usize) {
+            *v = f32::NEG_INFINITY;
+        }
+    }
+    if first {
+        for &t in &s.suppress_begin {
+            if let Some(v) = logits.get_mut(t as usize) {
+                *v = f32::NEG_INFINITY;
+            }
+        }
+    }
+}
+
+/// Language identification (openai-whisper `detect_language`): the decoder's distribution
+/// over the language tokens right after `<|startoftranscript|>`, restricted to `candidates`
+/// (all languages when empty) and renormalised; best first.
+pub fn detect_language(model: &Whisper, vocab: &Vocab, enc: &Tensor, candidates: &[u32]) -> candle_core::Result<Vec<(String, f32)>> {
+    if vocab.languages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut cache = model.new_cache(enc)?;
+    let logits = model.decode_last(&Tensor::new(&[vocab.specials.sot], &Device::Cpu)?.unsqueeze(0)?, &mut cache)?;
+    let row: Vec<f32> = logits.flatten_all()?.to_vec1()?;
+    let langs: Vec<&(String, u32)> = vocab.languages.iter().filter(|(_, id)| candidates.is_empty() || candidates.contains(id)).collect();
+    let values: Vec<f32> = langs.iter().map(|(_, id)| row.get(*id as usize).copied().unwrap_or(f32::NEG_INFINITY)).collect();
+    let lp = log_softmax(&values);
+    let mut out: Vec<(String, f32)> = langs.iter().zip(lp).map(|((code, _), l)| (code.clone(), l.exp())).collect();
+    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+    Ok(out)
+}
+
 fn apply_bias(logits: &mut [f32], history: &[u32], bias: &Bias) {
     if bias.phrases.is_empty() {
         return;
     }
+    // Log-probability gap of each token to the best one, from the unbiased logits.
+    let best = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let original: Vec<(u32, f32)> = bias.phrases.iter().flat_map(|p| p.iter().map(|&t| (t, logits.get(t as usize).copied().unwrap_or(f32::NEG_INFINITY)))).collect();
+    let plausible = |tok: u32| bias.gate <= 0.0 || original.iter().find(|(t, _)| *t == tok).is_some_and(|(_, v)| best - v <= bias.gate);
+    let mut given: Vec<u32> = Vec::new();
     for p in &bias.phrases {
         // Longest k < len(p) such that history ends with p[..k].
         let mut bonus_for: Option<(u32, f32)> = None;
@@ -211,9 +362,14 @@ fn apply_bias(logits: &mut [f32], history: &[u32], bias: &Bias) {
             }
         }
         let (tok, bonus) = bonus_for.unwrap_or((p[0], bias.start_bonus));
+        // One bonus per token (phrases sharing a prefix do not add up), only if plausible.
+        if given.contains(&tok) || !plausible(tok) {
+            continue;
+        }
         if let Some(v) = logits.get_mut(tok as usize) {
             if v.is_finite() {
                 *v += bonus;
+                given.push(tok);
             }
         }
     }
@@ -249,7 +405,7 @@ mod tests {
 
     #[test]
     fn bias_prefers_continuing_a_phrase() {
-        let bias = Bias { phrases: vec![vec![5, 6, 7]], continue_bonus: 3.0, start_bonus: 1.0 };
+        let bias = Bias { phrases: vec![vec![5, 6, 7]], continue_bonus: 3.0, start_bonus: 1.0, gate: 0.0 };
         let mut l = vec![0f32; 10];
         apply_bias(&mut l, &[1, 5], &bias);
         assert_eq!(l[6], 3.0);
@@ -262,6 +418,15 @@ mod tests {
         let mut l = vec![f32::NEG_INFINITY; 10];
         apply_bias(&mut l, &[1], &bias);
         assert!(l[5].is_infinite());
+        // With a gate, an implausible phrase token gets nothing.
+        let gated = Bias { gate: 2.0, ..bias };
+        let mut l = vec![0f32; 10];
+        l[1] = 5.0;
+        apply_bias(&mut l, &[1], &gated);
+        assert_eq!(l[5], 0.0);
+        l[5] = 4.0;
+        apply_bias(&mut l, &[1], &gated);
+        assert_eq!(l[5], 5.0);
     }
 
     #[test]

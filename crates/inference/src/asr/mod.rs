@@ -40,10 +40,20 @@ use candle_core::{Device, Tensor};
 
 pub use align::WordTiming;
 pub use audio::{ChannelSelect, MediaError, MediaInfo};
-pub use pipeline::{transcribe_media, ChannelTranscript, MediaRequest, Word};
+pub use pipeline::{identify_language, transcribe_media, AltSegment, ChannelTranscript, MediaRequest, Word};
 
-/// The registry name of the speech model the engine loads by default.
+/// The registry name of the speech model the engine loads by default (English).
 pub const MODEL_NAME: &str = "whisper-tiny-en";
+
+/// The registry name of the multilingual speech model (other languages, language
+/// identification).
+pub const MULTILINGUAL_MODEL_NAME: &str = "whisper-base";
+
+/// Whether the registry's speech model `name` is English-only (its vocabulary has no language
+/// tokens). Unknown names count as multilingual; the engine checks when it loads.
+pub fn is_english_only(name: &str) -> bool {
+    name.ends_with("-en") || name.ends_with(".en")
+}
 
 /// Why speech could not be transcribed.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -73,6 +83,13 @@ pub struct Biasing {
     pub strength: f32,
 }
 
+/// Beam width of decoding with alternatives (openai-whisper's default `beam_size`).
+pub const BEAM: usize = 5;
+
+/// Largest log-probability gap (nats) below the best token at which a vocabulary phrase's
+/// token still gets its biasing bonus (see [`decode::Bias::gate`]).
+pub const BIAS_GATE: f32 = 4.0;
+
 /// Tuning of an [`AsrEngine`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AsrEngineOptions {
@@ -98,11 +115,36 @@ impl AsrEngineOptions {
     }
 }
 
+/// How to decode one window.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WindowOptions {
+    /// Vocabulary hints.
+    pub bias: Biasing,
+    /// Language code (`en`, `de`, …) for multilingual models; `None`: English.
+    pub language: Option<String>,
+    /// Alternative transcriptions wanted (0 or 1: greedy decoding, one transcription; more:
+    /// beam search, up to this many distinct hypotheses).
+    pub alternatives: usize,
+}
+
+/// One hypothesis of a window (beam search).
+#[derive(Debug, Clone, Default)]
+pub struct Hypothesis {
+    /// Words with times inside the window.
+    pub words: Vec<WordTiming>,
+    /// The decoded text.
+    pub text: String,
+    /// Mean token log-probability.
+    pub avg_logprob: f32,
+}
+
 /// What the engine made of one window.
 #[derive(Debug, Clone, Default)]
 pub struct WindowResult {
-    /// Words with times inside the window.
+    /// Words with times inside the window (the best hypothesis).
     pub words: Vec<WordTiming>,
+    /// Every hypothesis kept, best first (only when alternatives were asked).
+    pub alternatives: Vec<Hypothesis>,
     /// The decoded text.
     pub text: String,
     /// Mean token log-probability (0 when the window held no speech).
@@ -112,11 +154,11 @@ pub struct WindowResult {
 }
 
 type Reply = tokio::sync::oneshot::Sender<Result<WindowResult, AsrError>>;
+type DetectReply = tokio::sync::oneshot::Sender<Result<Vec<(String, f32)>, AsrError>>;
 
-struct Request {
-    samples: Vec<f32>,
-    bias: Arc<Biasing>,
-    reply: Reply,
+enum Request {
+    Window { samples: Vec<f32>, opts: Arc<WindowOptions>, reply: Reply },
+    Detect { samples: Vec<f32>, candidates: Vec<String>, reply: DetectReply },
 }
 
 /// Handle to an engine thread; clone it freely.
@@ -159,17 +201,26 @@ impl AsrEngine {
     }
 
     /// Transcribe one window (≤30 s of 16 kHz mono samples; longer input is cut).
-    pub async fn window(&self, samples: Vec<f32>, bias: Arc<Biasing>) -> Result<WindowResult, AsrError> {
+    pub async fn window(&self, samples: Vec<f32>, opts: Arc<WindowOptions>) -> Result<WindowResult, AsrError> {
         let (reply, rx) = tokio::sync::oneshot::channel();
-        self.tx.send(Request { samples, bias, reply }).map_err(|_| AsrError::Stopped)?;
+        self.tx.send(Request::Window { samples, opts, reply }).map_err(|_| AsrError::Stopped)?;
         rx.await.map_err(|_| AsrError::Stopped)?
     }
 
     /// [`AsrEngine::window`] for synchronous callers (the media pipeline, benchmarks); must
     /// not be called from inside an async task.
-    pub fn window_blocking(&self, samples: Vec<f32>, bias: Arc<Biasing>) -> Result<WindowResult, AsrError> {
+    pub fn window_blocking(&self, samples: Vec<f32>, opts: Arc<WindowOptions>) -> Result<WindowResult, AsrError> {
         let (reply, rx) = tokio::sync::oneshot::channel();
-        self.tx.send(Request { samples, bias, reply }).map_err(|_| AsrError::Stopped)?;
+        self.tx.send(Request::Window { samples, opts, reply }).map_err(|_| AsrError::Stopped)?;
+        rx.blocking_recv().map_err(|_| AsrError::Stopped)?
+    }
+
+    /// The spoken language of one window: (code, probability) of every language of the model
+    /// (or of `candidates`, codes such as `en`, when not empty), best first. Blocking, like
+    /// [`AsrEngine::window_blocking`]. English-only models answer [`AsrError::Compute`].
+    pub fn detect_language_blocking(&self, samples: Vec<f32>, candidates: Vec<String>) -> Result<Vec<(String, f32)>, AsrError> {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        self.tx.send(Request::Detect { samples, candidates, reply }).map_err(|_| AsrError::Stopped)?;
         rx.blocking_recv().map_err(|_| AsrError::Stopped)?
     }
 }
@@ -228,27 +279,68 @@ impl Loaded {
         };
         decode::DecodeSettings {
             prompt,
-            bias: decode::Bias { phrases, continue_bonus: bias.strength, start_bonus: bias.strength * 0.4 },
+            bias: decode::Bias { phrases, continue_bonus: bias.strength, start_bonus: bias.strength * 0.4, gate: BIAS_GATE },
             suppress: self.config.suppress_ids.clone(),
             suppress_begin: self.config.suppress_ids_begin.clone(),
             ..Default::default()
         }
     }
 
-    fn window(&self, samples: &[f32], bias: &Biasing) -> Result<WindowResult, AsrError> {
+    fn language(&self, code: Option<&str>) -> Result<Option<u32>, AsrError> {
+        match code {
+            None | Some("en") => Ok(None),
+            Some(c) if self.vocab.multilingual => self.vocab.language_token(c).map(Some).ok_or_else(|| AsrError::Compute(format!("the speech model has no language {c}"))),
+            Some(c) => Err(AsrError::Compute(format!("the speech model is English-only; it cannot transcribe language {c}"))),
+        }
+    }
+
+    fn encode(&self, samples: &[f32]) -> Result<(Tensor, usize), AsrError> {
         let compute = |e: candle_core::Error| AsrError::Compute(e.to_string());
         let n = samples.len().min(mel::N_SAMPLES);
         let feats = self.mel.window_features(&samples[..n]);
         let mel = Tensor::from_vec(feats, (1, mel::N_MELS, mel::N_FRAMES), &Device::Cpu).map_err(compute)?;
-        let enc = self.model.encode(&mel).map_err(compute)?;
-        let settings = self.settings(bias);
+        Ok((self.model.encode(&mel).map_err(compute)?, n))
+    }
+
+    fn window(&self, samples: &[f32], opts: &WindowOptions) -> Result<WindowResult, AsrError> {
+        let compute = |e: candle_core::Error| AsrError::Compute(e.to_string());
+        let language = self.language(opts.language.as_deref())?;
+        let (enc, n) = self.encode(samples)?;
+        let mut settings = self.settings(&opts.bias);
+        settings.language = language;
         let seed = samples.len() as u64;
+        let heads = &self.config.alignment_heads;
+        if opts.alternatives > 1 {
+            let (decoded, cache) = decode::beam_search(&self.model, &self.vocab, &enc, &settings, opts.alternatives.max(BEAM), opts.alternatives, seed).map_err(compute)?;
+            let Some(hyps) = decoded else {
+                return Ok(WindowResult { no_speech_prob: 1.0, ..Default::default() });
+            };
+            let mut alternatives = Vec::with_capacity(hyps.len());
+            for d in &hyps {
+                let words = align::align(&self.model, &self.vocab, &cache, &d.tokens, n, heads, language).map_err(compute)?;
+                alternatives.push(Hypothesis { words, text: self.vocab.decode(&d.tokens), avg_logprob: d.avg_logprob });
+            }
+            let best = alternatives[0].clone();
+            return Ok(WindowResult { words: best.words, text: best.text, avg_logprob: best.avg_logprob, no_speech_prob: hyps[0].no_speech_prob, alternatives });
+        }
         let (decoded, cache) = decode::decode_window(&self.model, &self.vocab, &enc, &settings, seed).map_err(compute)?;
         let Some(d) = decoded else {
             return Ok(WindowResult { no_speech_prob: 1.0, ..Default::default() });
         };
-        let words = align::align(&self.model, &self.vocab, &cache, &d.tokens, n, &self.config.alignment_heads).map_err(compute)?;
-        Ok(WindowResult { words, text: self.vocab.decode(&d.tokens), avg_logprob: d.avg_logprob, no_speech_prob: d.no_speech_prob })
+        let words = align::align(&self.model, &self.vocab, &cache, &d.tokens, n, heads, language).map_err(compute)?;
+        Ok(WindowResult { words, text: self.vocab.decode(&d.tokens), avg_logprob: d.avg_logprob, no_speech_prob: d.no_speech_prob, alternatives: Vec::new() })
+    }
+
+    fn detect(&self, samples: &[f32], candidates: &[String]) -> Result<Vec<(String, f32)>, AsrError> {
+        if !self.vocab.multilingual {
+            return Err(AsrError::Compute("the speech model is English-only; it cannot identify languages".into()));
+        }
+        let ids: Vec<u32> = candidates.iter().filter_map(|c| self.vocab.language_token(c)).collect();
+        if !candidates.is_empty() && ids.is_empty() {
+            return Err(AsrError::Compute(format!("the speech model has none of the languages {}", candidates.join(", "))));
+        }
+        let (enc, _) = self.encode(samples)?;
+        decode::detect_language(&self.model, &self.vocab, &enc, &ids).map_err(|e| AsrError::Compute(e.to_string()))
     }
 }
 
@@ -264,20 +356,39 @@ fn engine_thread(dir: PathBuf, opts: AsrEngineOptions, rx: mpsc::Receiver<Reques
         Err(e) => {
             tracing::error!(dir = %dir.display(), error = %e, "speech model failed to load");
             for req in rx {
-                let _ = req.reply.send(Err(e.clone()));
+                match req {
+                    Request::Window { reply, .. } => {
+                        let _ = reply.send(Err(e.clone()));
+                    }
+                    Request::Detect { reply, .. } => {
+                        let _ = reply.send(Err(e.clone()));
+                    }
+                }
             }
             return;
         }
     };
     tracing::info!(dir = %dir.display(), threads = opts.threads, ms = started.elapsed().as_millis() as u64, "speech model loaded");
     for req in rx {
-        if req.reply.is_closed() {
-            continue;
-        }
         let t = Instant::now();
-        let result = pool.install(|| loaded.window(&req.samples, &req.bias));
-        tracing::debug!(seconds = req.samples.len() as f64 / mel::SAMPLE_RATE as f64, ms = t.elapsed().as_millis() as u64, ok = result.is_ok(), "speech window decoded");
-        let _ = req.reply.send(result);
+        match req {
+            Request::Window { samples, opts, reply } => {
+                if reply.is_closed() {
+                    continue;
+                }
+                let result = pool.install(|| loaded.window(&samples, &opts));
+                tracing::debug!(seconds = samples.len() as f64 / mel::SAMPLE_RATE as f64, ms = t.elapsed().as_millis() as u64, ok = result.is_ok(), "speech window decoded");
+                let _ = reply.send(result);
+            }
+            Request::Detect { samples, candidates, reply } => {
+                if reply.is_closed() {
+                    continue;
+                }
+                let result = pool.install(|| loaded.detect(&samples, &candidates));
+                tracing::debug!(ms = t.elapsed().as_millis() as u64, best = ?result.as_ref().ok().and_then(|r| r.first()), "speech language detected");
+                let _ = reply.send(result);
+            }
+        }
     }
     tracing::debug!("speech engine stopped");
 }

@@ -65,7 +65,32 @@ pub struct KvCache {
 impl KvCache {
     /// An empty self-attention cache over the same encoder output.
     pub fn fresh(&self) -> KvCache {
-        KvCache { self_kv: vec![None; self.self_kv.len()], cross_kv: self.cross_kv.clone(), len: 0 }
+        let cross_kv = self.cross_kv.iter().map(|(k, v)| (k.narrow(0, 0, 1).unwrap_or_else(|_| k.clone()), v.narrow(0, 0, 1).unwrap_or_else(|_| v.clone()))).collect();
+        KvCache { self_kv: vec![None; self.self_kv.len()], cross_kv, len: 0 }
+    }
+
+    /// The cache of a batch whose row `i` continues row `parents[i]` of this one (beam
+    /// search): self-attention rows are gathered, the (identical) cross-attention rows
+    /// repeated to the new batch size.
+    pub fn select(&self, parents: &[u32]) -> Result<KvCache> {
+        let idx = Tensor::new(parents, &Device::Cpu)?;
+        let n = parents.len();
+        let mut self_kv = Vec::with_capacity(self.self_kv.len());
+        for e in &self.self_kv {
+            self_kv.push(match e {
+                Some((k, v)) => Some((k.index_select(&idx, 0)?, v.index_select(&idx, 0)?)),
+                None => None,
+            });
+        }
+        let mut cross_kv = Vec::with_capacity(self.cross_kv.len());
+        for (k, v) in &self.cross_kv {
+            if k.dim(0)? == n {
+                cross_kv.push((k.clone(), v.clone()));
+            } else {
+                cross_kv.push((k.narrow(0, 0, 1)?.repeat((n, 1, 1, 1))?, v.narrow(0, 0, 1)?.repeat((n, 1, 1, 1))?));
+            }
+        }
+        Ok(KvCache { self_kv, cross_kv, len: self.len })
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use super::audio::{ChannelReader, ChannelSelect, MediaInfo};
 use super::segment::{Segmenter, VadSettings, Window};
-use super::{AsrEngine, AsrError, Biasing, WordTiming};
+use super::{AsrEngine, AsrError, Biasing, WindowOptions, WordTiming};
 
 /// One recognised word.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +39,20 @@ pub struct ChannelTranscript {
     pub seconds: f64,
     /// Seconds of audio sent to the model (speech found by the detector).
     pub speech_seconds: f64,
+    /// With alternatives asked: one segment per decoded window, each with its hypotheses
+    /// (best first, the first being `words` of that stretch).
+    pub segments: Vec<AltSegment>,
+}
+
+/// A stretch of speech decoded at once and its alternative transcriptions.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AltSegment {
+    /// Start, seconds from the beginning of the file.
+    pub start: f64,
+    /// End, seconds from the beginning of the file.
+    pub end: f64,
+    /// Hypotheses, best first, as words on the file's time line.
+    pub alternatives: Vec<Vec<Word>>,
 }
 
 /// What to transcribe.
@@ -54,6 +68,39 @@ pub struct MediaRequest {
     pub bias: Arc<Biasing>,
     /// Label speakers, at most this many ([`super::diarize`]).
     pub max_speakers: Option<usize>,
+    /// Language code (`en`, `de`, …) for multilingual models; `None`: English.
+    pub language: Option<String>,
+    /// Alternative transcriptions per segment (0: none, greedy decoding).
+    pub alternatives: usize,
+}
+
+impl MediaRequest {
+    /// A request for `select` of `data` with no hints, speakers, language or alternatives.
+    pub fn new(data: Arc<Vec<u8>>, hint: Option<String>, select: ChannelSelect) -> Self {
+        MediaRequest { data, hint, select, bias: Arc::new(Biasing::default()), max_speakers: None, language: None, alternatives: 0 }
+    }
+}
+
+/// Identify the spoken language from the first ≤30 s of speech of `select` (Whisper's
+/// language-detection token probabilities): (code, probability) best first, restricted to
+/// `candidates` (codes such as `en`) when not empty; `None` when the file holds no speech.
+pub fn identify_language(engine: &AsrEngine, data: Arc<Vec<u8>>, hint: Option<&str>, select: ChannelSelect, candidates: &[String]) -> Result<Option<Vec<(String, f32)>>, AsrError> {
+    let mut reader = ChannelReader::open(data, hint, select)?;
+    let mut seg = Segmenter::new(VadSettings::default());
+    let mut first: Option<Window> = None;
+    while let Some(block) = reader.next_block()? {
+        if let Some(w) = seg.push(&block).into_iter().next() {
+            first = Some(w);
+            break;
+        }
+    }
+    if first.is_none() {
+        first = seg.finish().into_iter().next();
+    }
+    match first {
+        Some(w) => Ok(Some(engine.detect_language_blocking(w.samples, candidates.to_vec())?)),
+        None => Ok(None),
+    }
 }
 
 /// Open the media and report what it holds (sample rate, channels) without transcribing.
@@ -70,6 +117,7 @@ pub fn transcribe_media(engine: &AsrEngine, req: &MediaRequest, mut progress: im
     let mut total = 0usize;
     let mel = req.max_speakers.map(|_| super::mel::MelExtractor::new());
     let mut regions: Vec<super::diarize::Region> = Vec::new();
+    let opts = Arc::new(WindowOptions { bias: (*req.bias).clone(), language: req.language.clone(), alternatives: req.alternatives });
     let mut handle = |w: Window, out: &mut ChannelTranscript| -> Result<(), AsrError> {
         out.speech_seconds += w.samples.len() as f64 / super::mel::SAMPLE_RATE as f64;
         if let Some(mel) = &mel {
@@ -87,7 +135,25 @@ pub fn transcribe_media(engine: &AsrEngine, req: &MediaRequest, mut progress: im
                 }
             }
         }
-        let r = engine.window_blocking(w.samples.clone(), req.bias.clone())?;
+        let r = engine.window_blocking(w.samples.clone(), opts.clone())?;
+        if !r.alternatives.is_empty() {
+            let alternatives: Vec<Vec<Word>> = r
+                .alternatives
+                .iter()
+                .map(|h| {
+                    let mut words = Vec::new();
+                    append_words(&mut words, &w, &h.words);
+                    words
+                })
+                .filter(|words| !words.is_empty())
+                .collect();
+            if let (Some(first), Some(last)) = (w.spans.first(), w.spans.last()) {
+                let rate = super::mel::SAMPLE_RATE as f64;
+                if !alternatives.is_empty() {
+                    out.segments.push(AltSegment { start: first.source as f64 / rate, end: (last.source + last.len) as f64 / rate, alternatives });
+                }
+            }
+        }
         append_words(&mut out.words, &w, &r.words);
         Ok(())
     };
@@ -117,9 +183,12 @@ pub fn transcribe_media(engine: &AsrEngine, req: &MediaRequest, mut progress: im
         }
     }
     out.seconds = total as f64 / super::mel::SAMPLE_RATE as f64;
-    for w in &mut out.words {
+    for w in out.words.iter_mut().chain(out.segments.iter_mut().flat_map(|s| s.alternatives.iter_mut().flatten())) {
         w.end = w.end.min(out.seconds);
         w.start = w.start.min(w.end);
+    }
+    for s in &mut out.segments {
+        s.end = s.end.min(out.seconds);
     }
     progress(out.seconds);
     Ok(out)

@@ -29,7 +29,7 @@ fn words(t: &ChannelTranscript) -> Vec<String> {
 fn transcribes_speech_with_increasing_word_times() {
     let Some(dir) = model_dir() else { return };
     let engine = AsrEngine::start(dir, AsrEngineOptions::default()).unwrap();
-    let req = MediaRequest { data: Arc::new(SUPPORT_FLAC.to_vec()), hint: Some("flac".into()), select: ChannelSelect::Mix, bias: Arc::new(Biasing::default()), max_speakers: None };
+    let req = MediaRequest { data: Arc::new(SUPPORT_FLAC.to_vec()), hint: Some("flac".into()), select: ChannelSelect::Mix, bias: Arc::new(Biasing::default()), max_speakers: None, language: None, alternatives: 0 };
     let started = std::time::Instant::now();
     let t = transcribe_media(&engine, &req, |_| {}).unwrap();
     eprintln!("{:.2}s of audio in {:?}", t.seconds, started.elapsed());
@@ -58,7 +58,7 @@ fn silence_gives_no_words() {
     let Some(dir) = model_dir() else { return };
     let engine = AsrEngine::start(dir, AsrEngineOptions::default()).unwrap();
     let wav = super::audio::encode_wav(16000, 1, &vec![0i16; 16000 * 20]);
-    let req = MediaRequest { data: Arc::new(wav), hint: None, select: ChannelSelect::Mix, bias: Arc::new(Biasing::default()), max_speakers: None };
+    let req = MediaRequest { data: Arc::new(wav), hint: None, select: ChannelSelect::Mix, bias: Arc::new(Biasing::default()), max_speakers: None, language: None, alternatives: 0 };
     let t = transcribe_media(&engine, &req, |_| {}).unwrap();
     assert!(t.words.is_empty(), "{:?}", t.words);
     assert_eq!(t.speech_seconds, 0.0);
@@ -67,7 +67,7 @@ fn silence_gives_no_words() {
 #[test]
 fn missing_model_answers_load_errors() {
     let engine = AsrEngine::start(PathBuf::from("/nonexistent-hearth-model"), AsrEngineOptions::default()).unwrap();
-    let e = engine.window_blocking(vec![0.0; 16000], Arc::new(Biasing::default())).unwrap_err();
+    let e = engine.window_blocking(vec![0.0; 16000], Arc::new(WindowOptions::default())).unwrap_err();
     assert!(matches!(e, AsrError::Load(_)), "{e:?}");
 }
 
@@ -78,9 +78,41 @@ fn speaker_signatures_of_a_file() {
     let Some(dir) = model_dir() else { return };
     let engine = AsrEngine::start(dir, AsrEngineOptions::default()).unwrap();
     let data = std::fs::read(path).unwrap();
-    let req = MediaRequest { data: Arc::new(data), hint: None, select: ChannelSelect::Mix, bias: Arc::new(Biasing::default()), max_speakers: Some(2) };
+    let req = MediaRequest { data: Arc::new(data), hint: None, select: ChannelSelect::Mix, bias: Arc::new(Biasing::default()), max_speakers: Some(2), language: None, alternatives: 0 };
     let t = transcribe_media(&engine, &req, |_| {}).unwrap();
     for w in &t.words {
         eprintln!("{:6.2} {:?} {}", w.start, w.speaker, w.text);
     }
+}
+
+#[test]
+fn model_dir_diagnostic() {
+    // Diagnostic: HEARTH_ASR_DIR (a model directory) + HEARTH_ASR_WAV (a media file); optional
+    // HEARTH_ASR_LANG, HEARTH_ASR_ALTS (alternatives), HEARTH_ASR_PHRASES (comma-separated
+    // vocabulary). Prints the detected language, the words, alternatives and the real-time factor.
+    let (Some(dir), Some(path)) = (std::env::var_os("HEARTH_ASR_DIR"), std::env::var_os("HEARTH_ASR_WAV")) else { return };
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let engine = AsrEngine::start(PathBuf::from(dir), AsrEngineOptions::from_env()).unwrap();
+    let data = Arc::new(std::fs::read(path).unwrap());
+    let _ = engine.window_blocking(vec![0.0; 16000], Arc::new(WindowOptions::default()));
+    if let Ok(Some(langs)) = identify_language(&engine, data.clone(), None, ChannelSelect::Mix, &[]) {
+        eprintln!("language: {:?}", &langs[..langs.len().min(3)]);
+    }
+    let phrases: Vec<String> = env("HEARTH_ASR_PHRASES").map(|p| p.split(',').map(str::to_string).collect()).unwrap_or_default();
+    let bias = Biasing { prompt: String::new(), strength: if phrases.is_empty() { 0.0 } else { 5.0 }, phrases };
+    let mut req = MediaRequest::new(data, None, ChannelSelect::Mix);
+    req.bias = Arc::new(bias);
+    req.language = env("HEARTH_ASR_LANG");
+    req.alternatives = env("HEARTH_ASR_ALTS").and_then(|a| a.parse().ok()).unwrap_or(0);
+    let started = std::time::Instant::now();
+    let t = transcribe_media(&engine, &req, |_| {}).unwrap();
+    let took = started.elapsed().as_secs_f64();
+    let text = |ws: &[Word]| ws.iter().map(|w| format!("{}{}", w.text, w.punctuation.as_deref().unwrap_or(""))).collect::<Vec<_>>().join(" ");
+    eprintln!("{}", text(&t.words));
+    for s in &t.segments {
+        for (i, a) in s.alternatives.iter().enumerate() {
+            eprintln!("  [{:.2}-{:.2}] #{i}: {}", s.start, s.end, text(a));
+        }
+    }
+    eprintln!("{:.1}s audio, {:.1}s speech, {:.2}s, rtf {:.3}", t.seconds, t.speech_seconds, took, took / t.seconds);
 }

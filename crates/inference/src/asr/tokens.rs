@@ -40,6 +40,9 @@ pub struct Vocab {
     pub specials: Specials,
     /// Whether the vocabulary has language tokens (multilingual model).
     pub multilingual: bool,
+    /// Language tokens of a multilingual vocabulary, in the model's order: (code such as
+    /// `en`, token id). Empty for English-only models.
+    pub languages: Vec<(String, u32)>,
 }
 
 impl std::fmt::Debug for Vocab {
@@ -89,20 +92,38 @@ impl Vocab {
         // English-only vocabularies carry the language tokens as added tokens too, but their
         // models never saw them: multilingual models have one more token (51865).
         let multilingual = tokenizer.get_vocab_size(true) >= 51865;
-        Ok(Vocab { tokenizer, bytes, specials, multilingual })
+        // Language tokens follow <|startoftranscript|> up to <|translate|>.
+        let mut languages = Vec::new();
+        if multilingual {
+            let mut id = specials.sot + 1;
+            while let Some(t) = tokenizer.id_to_token(id) {
+                match t.strip_prefix("<|").and_then(|t| t.strip_suffix("|>")) {
+                    Some(code) if code != "translate" && (2..=3).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_lowercase()) => languages.push((code.to_string(), id)),
+                    _ => break,
+                }
+                id += 1;
+            }
+        }
+        Ok(Vocab { tokenizer, bytes, specials, multilingual, languages })
     }
 
-    /// The tokens that start a transcript: `<|startoftranscript|>` (+ `<|en|><|transcribe|>`
-    /// on multilingual models) + `<|notimestamps|>`.
-    pub fn sot_sequence(&self) -> Vec<u32> {
+    /// The tokens that start a transcript: `<|startoftranscript|>` (+ the language token,
+    /// `<|en|>` unless `language` names another, and `<|transcribe|>` on multilingual models)
+    /// + `<|notimestamps|>`.
+    pub fn sot_sequence(&self, language: Option<u32>) -> Vec<u32> {
         let s = &self.specials;
         let mut v = vec![s.sot];
         if self.multilingual {
-            v.extend(s.en);
+            v.extend(language.or(s.en));
             v.extend(s.transcribe);
         }
         v.push(s.no_timestamps);
         v
+    }
+
+    /// The token of language `code` (`en`, `de`, …) on a multilingual vocabulary.
+    pub fn language_token(&self, code: &str) -> Option<u32> {
+        self.languages.iter().find(|(c, _)| c == code).map(|(_, id)| *id)
     }
 
     /// Token ids of `text` (no special tokens added).

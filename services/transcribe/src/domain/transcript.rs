@@ -5,13 +5,17 @@
 //! `vocabulary_filter_match` when a filter tags), `results.channel_labels` (channel
 //! identification), `results.speaker_labels` (speaker partitioning), `results.audio_segments`
 //! (utterances with the ids of their items), and for redaction `isRedacted` plus `[PII]`
-//! items carrying `redactions[{confidence, type, category}]`.
+//! items carrying `redactions[{confidence, type, category}]`. With alternatives,
+//! `results.segments[{start_time, end_time, alternatives[{transcript, items[{start_time,
+//! end_time, confidence, content, type}]}]}]` (AWS's "Alternative transcriptions" layout);
+//! with language identification, `results.language_code` and
+//! `results.language_identification[{code, score}]`.
 //!
 //! [`assemble`] takes the recognised words of each channel and applies, in order: the
 //! vocabulary filter (mask `***`, remove, tag), PII redaction (each entity becomes one `[PII]`
 //! item spanning its words), then lays the items of all channels out in time order.
 
-use hearth_inference::asr::Word;
+use hearth_inference::asr::{AltSegment, Word};
 use serde::Serialize;
 
 use super::pii;
@@ -53,6 +57,8 @@ pub struct ChannelWords {
     /// 0-based channel number (None: mono / mixed, no channel identification).
     pub channel: Option<usize>,
     pub words: Vec<Word>,
+    /// Alternative transcriptions per segment (empty unless asked).
+    pub segments: Vec<AltSegment>,
 }
 
 /// What to put in the file.
@@ -67,6 +73,10 @@ pub struct Options {
     pub filter: Option<Filter>,
     /// Redact these PII types (empty: no redaction).
     pub redact: Vec<String>,
+    /// Emit `segments` with alternative transcriptions.
+    pub alternatives: bool,
+    /// With language identification: the identified language and its score.
+    pub identified_language: Option<(String, Option<f32>)>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -83,6 +93,10 @@ pub struct TranscriptFile {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Results {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language_identification: Option<Vec<LanguageScore>>,
     pub transcripts: Vec<TranscriptText>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub speaker_labels: Option<SpeakerLabels>,
@@ -90,6 +104,41 @@ pub struct Results {
     pub channel_labels: Option<ChannelLabels>,
     pub items: Vec<Item>,
     pub audio_segments: Vec<AudioSegment>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub segments: Option<Vec<Segment>>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LanguageScore {
+    pub code: String,
+    pub score: String,
+}
+
+/// A segment with its alternative transcriptions.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Segment {
+    pub start_time: String,
+    pub end_time: String,
+    pub alternatives: Vec<SegmentAlternative>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SegmentAlternative {
+    pub transcript: String,
+    pub items: Vec<SegmentItem>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SegmentItem {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub content: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -430,12 +479,54 @@ pub fn assemble(channels: &[ChannelWords], opts: &Options, redacted: bool) -> Tr
         SpeakerLabels { speakers: speakers.len().max(usize::from(!tokens.is_empty())), segments }
     });
 
+    // Alternatives: each hypothesis goes through the same filter and redaction as the items.
+    let segments = opts.alternatives.then(|| {
+        let mut out: Vec<(f64, Segment)> = Vec::new();
+        for c in channels {
+            for seg in &c.segments {
+                let alternatives = seg
+                    .alternatives
+                    .iter()
+                    .map(|words| {
+                        let toks = channel_tokens(&ChannelWords { channel: c.channel, words: words.clone(), segments: Vec::new() }, opts, redacted);
+                        let refs: Vec<&Token> = toks.iter().collect();
+                        SegmentAlternative {
+                            transcript: join(&refs),
+                            items: toks
+                                .iter()
+                                .map(|t| SegmentItem {
+                                    start_time: (!t.punctuation).then(|| fmt_time(t.start)),
+                                    confidence: (!t.punctuation).then(|| fmt_conf(t.confidence)),
+                                    end_time: (!t.punctuation).then(|| fmt_time(t.end)),
+                                    kind: if t.punctuation { "punctuation" } else { "pronunciation" }.into(),
+                                    content: t.content.clone(),
+                                })
+                                .collect(),
+                        }
+                    })
+                    .collect();
+                out.push((seg.start, Segment { start_time: fmt_time(seg.start), end_time: fmt_time(seg.end), alternatives }));
+            }
+        }
+        out.sort_by(|a, b| a.0.total_cmp(&b.0));
+        out.into_iter().map(|(_, s)| s).collect()
+    });
+
     TranscriptFile {
         job_name: opts.job_name.clone(),
         account_id: opts.account.clone(),
         is_redacted: redacted.then_some(true),
         status: "COMPLETED".into(),
-        results: Results { transcripts: vec![TranscriptText { transcript }], speaker_labels, channel_labels, items, audio_segments },
+        results: Results {
+            language_code: opts.identified_language.as_ref().map(|(c, _)| c.clone()),
+            language_identification: opts.identified_language.as_ref().map(|(c, s)| vec![LanguageScore { code: c.clone(), score: fmt_conf(s.unwrap_or(0.0)) }]),
+            transcripts: vec![TranscriptText { transcript }],
+            speaker_labels,
+            channel_labels,
+            items,
+            audio_segments,
+            segments,
+        },
     }
 }
 
@@ -449,10 +540,11 @@ mod tests {
 
     fn stereo() -> Vec<ChannelWords> {
         vec![
-            ChannelWords { channel: Some(0), words: vec![w("How", 0.5, None), w("can", 0.9, None), w("I", 1.3, None), w("help", 1.7, Some("?"))] },
+            ChannelWords { channel: Some(0), words: vec![w("How", 0.5, None), w("can", 0.9, None), w("I", 1.3, None), w("help", 1.7, Some("?"))], segments: Vec::new() },
             ChannelWords {
                 channel: Some(1),
                 words: vec![w("My", 3.0, None), w("card", 3.4, None), w("is", 3.8, None), w("4111", 4.2, None), w("1111", 4.6, None), w("1111", 5.0, None), w("1111", 5.4, Some("."))],
+                segments: Vec::new(),
             },
         ]
     }
@@ -495,13 +587,35 @@ mod tests {
 
     #[test]
     fn filters_mask_remove_tag() {
-        let words = vec![ChannelWords { channel: None, words: vec![w("this", 0.0, None), w("darn", 0.4, None), w("thing", 0.8, Some("."))] }];
+        let words = vec![ChannelWords { channel: None, words: vec![w("this", 0.0, None), w("darn", 0.4, None), w("thing", 0.8, Some("."))], segments: Vec::new() }];
         let mk = |m| Options { filter: Some(Filter { words: vec![vec!["darn".into()]], method: m }), ..Default::default() };
         assert_eq!(assemble(&words, &mk(FilterMethod::Mask), false).results.transcripts[0].transcript, "this *** thing.");
         assert_eq!(assemble(&words, &mk(FilterMethod::Remove), false).results.transcripts[0].transcript, "this thing.");
         let tagged = assemble(&words, &mk(FilterMethod::Tag), false);
         assert_eq!(tagged.results.transcripts[0].transcript, "this darn thing.");
         assert_eq!(tagged.results.items[1].vocabulary_filter_match, Some(true));
+    }
+
+    #[test]
+    fn alternatives_are_segments_with_items() {
+        let best = vec![w("My", 3.0, None), w("card", 3.4, None), w("is", 3.8, None), w("4111", 4.2, None), w("1111", 4.6, None), w("1111", 5.0, None), w("1111", 5.4, Some("."))];
+        let other = vec![w("My", 3.0, None), w("cart", 3.4, None), w("is", 3.8, Some("."))];
+        let ch = vec![ChannelWords { channel: None, words: best.clone(), segments: vec![AltSegment { start: 3.0, end: 5.8, alternatives: vec![best, other] }] }];
+        let opts = Options { alternatives: true, redact: vec!["ALL".into()], ..Default::default() };
+        let f = assemble(&ch, &opts, true);
+        let segs = f.results.segments.as_ref().unwrap();
+        assert_eq!(segs.len(), 1);
+        assert_eq!(segs[0].start_time, "3.0");
+        assert_eq!(segs[0].alternatives.len(), 2);
+        // Redaction reaches the alternatives too.
+        assert_eq!(segs[0].alternatives[0].transcript, "My card is [PII].");
+        assert_eq!(segs[0].alternatives[1].transcript, "My cart is.");
+        let json = serde_json::to_value(&f).unwrap();
+        assert_eq!(json["results"]["segments"][0]["alternatives"][1]["items"][1]["content"], "cart");
+        assert_eq!(json["results"]["segments"][0]["alternatives"][1]["items"][3]["type"], "punctuation");
+        assert!(json["results"]["segments"][0]["alternatives"][1]["items"][3].get("start_time").is_none());
+        // Without alternatives asked, no segments.
+        assert!(serde_json::to_value(assemble(&ch, &Options::default(), false)).unwrap()["results"].get("segments").is_none());
     }
 
     #[test]

@@ -127,14 +127,6 @@ pub async fn start_transcription_job(inner: &Inner, ctx: &RequestContext, req: a
     validate_start(&req)?;
     let sc = scope(ctx);
     let name = req.transcription_job_name.clone();
-    let Some(bucket) = req.output_bucket_name.clone() else {
-        // Hearth has no service-managed transcript bucket: it behaves as an account that opted
-        // out of content use, for which AWS requires an output bucket.
-        return Err(TranscribeError::BadRequest(format!(
-            "You must specify a value for outputBucketName because your account, {}, has opted out of using your content for quality improvements. Make sure you provide a value for outputBucketName and try your request again.",
-            ctx.account
-        )));
-    };
     // The media must exist and be readable by the caller.
     let uri = req.media.media_file_uri.clone().unwrap_or_default();
     let (mb, mk) = validate::s3_uri(&uri, "media.mediaFileUri")?;
@@ -143,9 +135,12 @@ pub async fn start_transcription_job(inner: &Inner, ctx: &RequestContext, req: a
     if mk.is_empty() || !listed.iter().any(|(k, _)| *k == mk) {
         return Err(inaccessible());
     }
-    inner.s3.list_objects(&ctx.account, &bucket, "\u{10FFFF}").await.map_err(|_| {
-        TranscribeError::BadRequest(format!("The specified S3 bucket {bucket} can't be accessed. Make sure that you have write permission on the bucket and try your request again."))
-    })?;
+    // Without an output bucket, Hearth keeps the transcript (AWS's service-managed bucket).
+    if let Some(bucket) = &req.output_bucket_name {
+        inner.s3.list_objects(&ctx.account, bucket, "\u{10FFFF}").await.map_err(|_| {
+            TranscribeError::BadRequest(format!("The specified S3 bucket {bucket} can't be accessed. Make sure that you have write permission on the bucket and try your request again."))
+        })?;
+    }
     if let Some(s) = &req.settings {
         if let Some(v) = &s.vocabulary_name {
             let ready = inner.rt.meta.get::<VocabularyRecord>(&sc, v).await?.is_some_and(|r| r.value.state == "READY");
@@ -172,7 +167,10 @@ pub async fn start_transcription_job(inner: &Inner, ctx: &RequestContext, req: a
         name: name.clone(),
         status: "QUEUED".into(),
         job_id: job_id.clone(),
-        language_code: req.language_code.clone().unwrap_or_else(|| "en-US".into()),
+        language_code: req.language_code.clone().unwrap_or_default(),
+        managed: req.output_bucket_name.is_none().then(|| crate::store::ManagedOutput { secret: crate::public::new_secret(), ..Default::default() }),
+        identified_language_score: None,
+        language_codes: Vec::new(),
         request: req,
         detected_sample_rate: None,
         detected_format: None,
@@ -196,12 +194,20 @@ pub async fn start_transcription_job(inner: &Inner, ctx: &RequestContext, req: a
         return Err(e.into());
     }
     tracing::info!(job = %name, account = %ctx.account, "transcription job accepted");
-    Ok(api::StartTranscriptionJobResponse { transcription_job: Some(view(&record)) })
+    Ok(api::StartTranscriptionJobResponse { transcription_job: Some(view(inner, &sc, &record)) })
 }
 
-/// The API view of a stored job.
-pub fn view(r: &JobRecord) -> api::TranscriptionJob {
+/// The API view of a stored job (links to transcripts Hearth keeps are minted now).
+pub fn view(inner: &Inner, sc: &hearth_runtime::Scope, r: &JobRecord) -> api::TranscriptionJob {
     let q = &r.request;
+    let now_s = inner.rt.clock.now().unix_timestamp();
+    let link = |blob: &Option<String>, file: &str| {
+        r.managed.as_ref().filter(|_| blob.is_some()).map(|m| crate::public::link(&inner.limits.public_endpoint, &m.secret, sc, &r.name, file, now_s))
+    };
+    let (transcript_uri, redacted_uri) = match &r.managed {
+        Some(m) => (link(&m.transcript_blob, crate::public::TRANSCRIPT_FILE), link(&m.redacted_blob, crate::public::REDACTED_FILE)),
+        None => (r.transcript_uri.clone(), r.redacted_transcript_uri.clone()),
+    };
     let completed = r.status == "COMPLETED";
     let mut settings = q.settings.clone().unwrap_or_default();
     settings.channel_identification = Some(settings.channel_identification.unwrap_or(false));
@@ -209,11 +215,11 @@ pub fn view(r: &JobRecord) -> api::TranscriptionJob {
     api::TranscriptionJob {
         transcription_job_name: Some(r.name.clone()),
         transcription_job_status: Some(r.status.clone()),
-        language_code: Some(r.language_code.clone()),
+        language_code: (!r.language_code.is_empty()).then(|| r.language_code.clone()),
         media_sample_rate_hertz: q.media_sample_rate_hertz.or(r.detected_sample_rate),
         media_format: q.media_format.clone().or_else(|| r.detected_format.clone()),
         media: Some(q.media.clone()),
-        transcript: completed.then(|| api::Transcript { transcript_file_uri: r.transcript_uri.clone(), redacted_transcript_file_uri: r.redacted_transcript_uri.clone() }),
+        transcript: completed.then(|| api::Transcript { transcript_file_uri: transcript_uri, redacted_transcript_file_uri: redacted_uri }),
         start_time: r.start_ms.map(ts),
         creation_time: Some(ts(r.creation_ms)),
         completion_time: r.completion_ms.map(ts),
@@ -224,6 +230,8 @@ pub fn view(r: &JobRecord) -> api::TranscriptionJob {
         identify_language: q.identify_language,
         identify_multiple_languages: q.identify_multiple_languages,
         language_options: q.language_options.clone(),
+        identified_language_score: r.identified_language_score,
+        language_codes: (!r.language_codes.is_empty()).then(|| r.language_codes.iter().map(|(c, d)| api::LanguageCodeItem { language_code: Some(c.clone()), duration_in_seconds: Some(*d as f32) }).collect()),
         tags: q.tags.clone(),
         ..Default::default()
     }
@@ -232,8 +240,9 @@ pub fn view(r: &JobRecord) -> api::TranscriptionJob {
 /// GetTranscriptionJob.
 pub async fn get_transcription_job(inner: &Inner, ctx: &RequestContext, req: api::GetTranscriptionJobRequest) -> Result<api::GetTranscriptionJobResponse> {
     validate::name(&req.transcription_job_name, "transcriptionJobName")?;
-    let r = inner.rt.meta.get::<JobRecord>(&scope(ctx), &req.transcription_job_name).await?.ok_or_else(|| TranscribeError::NotFound(NOT_FOUND.into()))?;
-    Ok(api::GetTranscriptionJobResponse { transcription_job: Some(view(&r.value)) })
+    let sc = scope(ctx);
+    let r = inner.rt.meta.get::<JobRecord>(&sc, &req.transcription_job_name).await?.ok_or_else(|| TranscribeError::NotFound(NOT_FOUND.into()))?;
+    Ok(api::GetTranscriptionJobResponse { transcription_job: Some(view(inner, &sc, &r.value)) })
 }
 
 /// ListTranscriptionJobs: newest first, filtered by status and name.
@@ -262,10 +271,11 @@ pub async fn list_transcription_jobs(inner: &Inner, ctx: &RequestContext, req: a
             creation_time: Some(ts(j.creation_ms)),
             start_time: j.start_ms.map(ts),
             completion_time: j.completion_ms.map(ts),
-            language_code: Some(j.language_code.clone()),
+            language_code: (!j.language_code.is_empty()).then(|| j.language_code.clone()),
             transcription_job_status: Some(j.status.clone()),
             failure_reason: j.failure_reason.clone(),
-            output_location_type: Some("CUSTOMER_BUCKET".into()),
+            output_location_type: Some(if j.managed.is_some() { "SERVICE_BUCKET" } else { "CUSTOMER_BUCKET" }.into()),
+            identified_language_score: j.identified_language_score,
             content_redaction: j.request.content_redaction.clone(),
             model_settings: j.request.model_settings.clone(),
             identify_language: j.request.identify_language,
@@ -277,7 +287,7 @@ pub async fn list_transcription_jobs(inner: &Inner, ctx: &RequestContext, req: a
 }
 
 /// DeleteTranscriptionJob: forget the job (a running one is cancelled; transcripts already
-/// written stay in the output bucket, as on AWS).
+/// written stay in the output bucket, as on AWS; transcripts Hearth kept are deleted).
 pub async fn delete_transcription_job(inner: &Inner, ctx: &RequestContext, req: api::DeleteTranscriptionJobRequest) -> Result<()> {
     validate::name(&req.transcription_job_name, "transcriptionJobName")?;
     let sc = scope(ctx);
@@ -289,6 +299,14 @@ pub async fn delete_transcription_job(inner: &Inner, ctx: &RequestContext, req: 
     match inner.rt.jobs.cancel(&r.value.job_id).await {
         Ok(_) | Err(hearth_runtime::jobs::QueueError::NotFound(_)) => {}
         Err(e) => tracing::warn!(job = %r.value.name, error = %e, "could not cancel the deleted job's work"),
+    }
+    // Transcripts Hearth kept go with the job (those in the caller's bucket stay).
+    if let Some(m) = &r.value.managed {
+        for blob in [&m.transcript_blob, &m.redacted_blob].into_iter().flatten() {
+            if let Err(e) = inner.rt.blobs.delete(&hearth_runtime::blob::BlobId(blob.clone())).await {
+                tracing::warn!(job = %r.value.name, error = %e, "could not delete a kept transcript");
+            }
+        }
     }
     Ok(())
 }
