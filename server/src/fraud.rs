@@ -3,6 +3,7 @@
 //! event file CreateModelVersion (`EXTERNAL_EVENTS`) and CreateBatchImportJob read, or as the
 //! seed's JSON records — to a file, stdout, or an object of this server's S3 (`s3://…`,
 //! written into the data directory for the default account, whether or not the server runs).
+//! Also the adapter through which Fraud Detector's external models call SageMaker endpoints.
 
 use clap::{Args, ValueEnum};
 use hearth_config::Config;
@@ -92,4 +93,34 @@ async fn put_object(config: &Config, bucket: &str, key: &str, body: &[u8], conte
     let s3 = hearth_s3::S3::new(meta, blobs, clock);
     s3.write_object(&default_key.account_id, bucket, key, body, content_type).await.map_err(|e| anyhow::anyhow!("{}: {}", e.code, e.message))?;
     Ok(())
+}
+
+/// Fraud Detector's external models invoke SageMaker endpoints through SageMaker's in-process
+/// hosting — the path InvokeEndpoint takes (routing, serverless admission, metrics).
+pub struct SageMakerEndpoints(pub std::sync::Arc<hearth_sagemaker::hosting::Hosting>);
+
+impl hearth_frauddetector::endpoints::ModelEndpoints for SageMakerEndpoints {
+    fn invoke<'a>(&'a self, scope: &'a hearth_runtime::Scope, req: hearth_frauddetector::endpoints::EndpointRequest) -> hearth_frauddetector::endpoints::InvokeFuture<'a> {
+        use hearth_frauddetector::endpoints::{EndpointError, EndpointReply};
+        use hearth_sagemaker::hosting::{InvokeError, InvokeRequest};
+        Box::pin(async move {
+            let call = InvokeRequest {
+                endpoint_name: req.endpoint,
+                body: req.body,
+                content_type: Some(req.content_type),
+                accept: Some(req.accept),
+                custom_attributes: None,
+                target_variant: None,
+                request_id: String::new(),
+                max_body: None,
+            };
+            match self.0.invoke(scope, call).await {
+                Ok(r) => Ok(EndpointReply { body: r.body, content_type: r.content_type }),
+                Err(InvokeError::Validation(m)) if m.contains("not found") => Err(EndpointError::NotFound(m)),
+                Err(InvokeError::Validation(m)) | Err(InvokeError::Internal(m)) => Err(EndpointError::Failed(m)),
+                Err(InvokeError::Model { message, .. }) => Err(EndpointError::Failed(message)),
+                Err(InvokeError::Throttling) => Err(EndpointError::Failed("the endpoint is throttling requests (MaxConcurrency reached)".into())),
+            }
+        })
+    }
 }

@@ -26,7 +26,7 @@ pub async fn build(config: &hearth_config::Config, rt: &Runtime, s3: &hearth_s3:
         ("sagemaker", Arc::new(hearth_sagemaker_runtime::SageMakerRuntime::new(rt, s3, sagemaker.hosting(), Some(Arc::new(sns.clone()))))),
         ("lex", Arc::new(hearth_lex::LexModels::new(lex.clone()))),
         ("lex", Arc::new(hearth_lex_runtime::LexRuntime::new(lex))),
-        ("frauddetector", Arc::new(hearth_frauddetector::FraudDetector::new(rt, s3))),
+        ("frauddetector", Arc::new(hearth_frauddetector::FraudDetector::with_endpoints(rt, s3, Some(Arc::new(crate::fraud::SageMakerEndpoints(sagemaker.hosting())))))),
     ];
     Ok((services, sns.public_routes().merge(transcribe.public_routes())))
 }

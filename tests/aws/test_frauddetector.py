@@ -363,6 +363,12 @@ def test_api_validation_errors(world):
         fd.get_event_prediction(detectorId=DETECTOR, eventId="e2", eventTypeName=EVENT_TYPE, eventTimestamp=t.event_time(), entities=entity(t), eventVariables={"transaction_amt": "lots"})
     with aws_error("ValidationException", message="evaluates events of the type"):
         predict(fd, t, event_type=IMPORT_TYPE)
+    with aws_error("ResourceNotFoundException", message="event type no_such_type"):
+        predict(fd, t, event_type="no_such_type")
+    with aws_error("ValidationException", message="At least one event variable"):
+        fd.get_event_prediction(detectorId=DETECTOR, eventId="e0", eventTypeName=EVENT_TYPE, eventTimestamp=t.event_time(), entities=entity(t), eventVariables={})
+    with aws_error("ResourceNotFoundException", message="version 9"):
+        predict(fd, t, detectorVersionId="9")
     with aws_error("ValidationException", message="ISO 8601"):
         fd.get_event_prediction(detectorId=DETECTOR, eventId="e3", eventTypeName=EVENT_TYPE, eventTimestamp="yesterday at noon", entities=entity(t), eventVariables=dict(t.values))
     with aws_error("ValidationException", message="entity type"):
@@ -637,3 +643,99 @@ def test_models_rules_and_history_survive_a_crash(own_hearth):
     assert answers() == before
     assert fd.describe_detector(detectorId="d")["detectorVersionSummaries"][0]["status"] == "ACTIVE"
     assert describe(fd, "m", "TRANSACTION_FRAUD_INSIGHTS", "1.0")["status"] == "ACTIVE"
+
+
+def test_external_sagemaker_model_feeds_rules(world):
+    """An XGBoost model on a Hearth SageMaker endpoint imported with PutExternalModel: the
+    detector builds its CSV input from the event (csvInputTemplate), reads the reply into an
+    EXTERNAL_MODEL_SCORE variable that rules use, reports it in externalModelOutputs and in the
+    prediction's metadata; pass-through input takes the caller's bytes."""
+    import io
+    import tarfile
+
+    import numpy as np
+    import xgboost as xgb
+
+    fd, s3, hearth = world["fd"], world["s3"], world["hearth"]
+    sm = hearth.client("sagemaker")
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.uniform(1, 900, 600), rng.uniform(25, 48, 600)]).astype(np.float32)
+    y = (X[:, 0] > 300).astype(np.float32)
+    booster = xgb.train({"objective": "binary:logistic", "max_depth": 2, "eta": 0.5}, xgb.DMatrix(X, label=y), 8)
+    raw = bytes(booster.save_raw(raw_format="ubj"))
+    packed = io.BytesIO()
+    with tarfile.open(fileobj=packed, mode="w:gz") as tar:
+        info = tarfile.TarInfo("xgboost-model")
+        info.size = len(raw)
+        tar.addfile(info, io.BytesIO(raw))
+    key = f"sagemaker/{uid('m')}/model.tar.gz"
+    s3.put_object(Bucket=world["bucket"], Key=key, Body=packed.getvalue())
+    image = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+    model, cfg, ep = uid("fd-model"), uid("fd-cfg"), uid("fd-ep")
+    sm.create_model(ModelName=model, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": image, "ModelDataUrl": f"s3://{world['bucket']}/{key}"})
+    sm.create_endpoint_config(EndpointConfigName=cfg, ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": model, "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}])
+    sm.create_endpoint(EndpointName=ep, EndpointConfigName=cfg)
+    deadline = time.time() + 120
+    while sm.describe_endpoint(EndpointName=ep)["EndpointStatus"] != "InService":
+        assert time.time() < deadline
+        time.sleep(0.1)
+
+    fd.create_variable(name="sm_fraud_score", dataType="FLOAT", dataSource="EXTERNAL_MODEL_SCORE", defaultValue="0.0")
+    csv_input = {"useEventVariables": True, "eventTypeName": EVENT_TYPE, "format": "TEXT_CSV", "csvInputTemplate": "{{transaction_amt}},{{billing_latitude}}"}
+    output = {"format": "TEXT_CSV", "csvIndexToVariableMap": {"0": "sm_fraud_score"}}
+    with aws_error("ValidationException", message="EXTERNAL_MODEL_SCORE"):
+        fd.put_external_model(modelEndpoint=ep, modelSource="SAGEMAKER", invokeModelEndpointRoleArn=ROLE, inputConfiguration=csv_input,
+                              outputConfiguration={"format": "TEXT_CSV", "csvIndexToVariableMap": {"0": "transaction_amt"}}, modelEndpointStatus="ASSOCIATED")
+    with aws_error("ValidationException", message="not a variable of the event type"):
+        fd.put_external_model(modelEndpoint=ep, modelSource="SAGEMAKER", invokeModelEndpointRoleArn=ROLE,
+                              inputConfiguration={**csv_input, "csvInputTemplate": "{{transaction_amt}},{{shoe_size}}"}, outputConfiguration=output, modelEndpointStatus="ASSOCIATED")
+    fd.put_external_model(modelEndpoint=ep, modelSource="SAGEMAKER", invokeModelEndpointRoleArn=ROLE, inputConfiguration=csv_input, outputConfiguration=output, modelEndpointStatus="ASSOCIATED")
+    got = fd.get_external_models(modelEndpoint=ep)["externalModels"][0]
+    assert got["modelEndpointStatus"] == "ASSOCIATED" and got["inputConfiguration"]["csvInputTemplate"] == csv_input["csvInputTemplate"]
+    assert got["outputConfiguration"] == output and got["arn"].endswith(f":external-model/{ep}")
+    assert ep in [m["modelEndpoint"] for m in fd.get_external_models()["externalModels"]]
+
+    detector = "sm_detector"
+    fd.put_detector(detectorId=detector, eventTypeName=EVENT_TYPE)
+    rules = [fd.create_rule(ruleId=r, detectorId=detector, expression=e, language="DETECTORPL", outcomes=[o])["rule"]
+             for r, e, o in [("sm_high", "$sm_fraud_score > 0.5", "block"), ("sm_low", "$sm_fraud_score <= 0.5", "approve")]]
+    fd.create_detector_version(detectorId=detector, rules=rules, externalModelEndpoints=[ep])
+    assert fd.get_detector_version(detectorId=detector, detectorVersionId="1")["externalModelEndpoints"] == [ep]
+    fd.update_detector_version_status(detectorId=detector, detectorVersionId="1", status="ACTIVE")
+    base = world["live"][0]
+    for amt in ("812.50", "19.99"):
+        t_id = uid("ext")
+        values = {**base.values, "transaction_amt": amt}
+        r = fd.get_event_prediction(detectorId=detector, eventId=t_id, eventTypeName=EVENT_TYPE, eventTimestamp=base.event_time(), entities=entity(base), eventVariables=values)
+        out = r["externalModelOutputs"][0]
+        assert out["externalModel"] == {"modelEndpoint": ep, "modelSource": "SAGEMAKER"}
+        score = float(out["outputs"]["sm_fraud_score"])
+        want = float(booster.predict(xgb.DMatrix(np.array([[float(amt), float(values["billing_latitude"])]], dtype=np.float32)))[0])
+        assert abs(score - want) < 1e-5, (score, want)
+        assert outcomes_of(r) == (["block"] if score > 0.5 else ["approve"])
+        p = fd.list_event_predictions(eventId={"value": t_id})["eventPredictionSummaries"][0]
+        meta = fd.get_event_prediction_metadata(eventId=t_id, eventTypeName=EVENT_TYPE, detectorId=detector, detectorVersionId="1", predictionTimestamp=p["predictionTimestamp"])
+        ev = meta["evaluatedExternalModels"][0]
+        assert ev["modelEndpoint"] == ep and ev["useEventVariables"] is True
+        assert ev["inputVariables"] == {"transaction_amt": amt, "billing_latitude": values["billing_latitude"]}
+        assert ev["outputVariables"] == {"sm_fraud_score": out["outputs"]["sm_fraud_score"]}
+    assert {float(amt) > 300 for amt in ("812.50", "19.99")} == {True, False}
+
+    # Pass-through input: the caller's bytes go to the endpoint as they are.
+    fd.put_external_model(modelEndpoint=ep, modelSource="SAGEMAKER", invokeModelEndpointRoleArn=ROLE, inputConfiguration={"useEventVariables": False},
+                          outputConfiguration=output, modelEndpointStatus="ASSOCIATED")
+    blob = {ep: {"byteBuffer": b"650,40.0", "contentType": "text/csv"}}
+    r = fd.get_event_prediction(detectorId=detector, eventId=uid("ext"), eventTypeName=EVENT_TYPE, eventTimestamp=base.event_time(), entities=entity(base),
+                                eventVariables=dict(base.values), externalModelEndpointDataBlobs=blob)
+    want = float(booster.predict(xgb.DMatrix(np.array([[650, 40.0]], dtype=np.float32)))[0])
+    assert abs(float(r["externalModelOutputs"][0]["outputs"]["sm_fraud_score"]) - want) < 1e-5
+    with aws_error("ValidationException", message="externalModelEndpointDataBlobs"):
+        fd.get_event_prediction(detectorId=detector, eventId=uid("ext"), eventTypeName=EVENT_TYPE, eventTimestamp=base.event_time(), entities=entity(base), eventVariables=dict(base.values))
+    # In use: neither deleted nor dissociated; once no version lists it, it can go.
+    with aws_error("ConflictException"):
+        fd.delete_external_model(modelEndpoint=ep)
+    fd.update_detector_version_status(detectorId=detector, detectorVersionId="1", status="INACTIVE")
+    fd.delete_detector_version(detectorId=detector, detectorVersionId="1")
+    fd.delete_external_model(modelEndpoint=ep)
+    with aws_error("ResourceNotFoundException"):
+        fd.get_external_models(modelEndpoint=ep)

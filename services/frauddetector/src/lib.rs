@@ -19,10 +19,12 @@
 //!   CreateDetectorVersion, GetDetectorVersion, UpdateDetectorVersion,
 //!   UpdateDetectorVersionMetadata, UpdateDetectorVersionStatus, DeleteDetectorVersion;
 //! - predictions: GetEventPrediction, GetEventPredictionMetadata, ListEventPredictions;
+//! - external (SageMaker) models: PutExternalModel, GetExternalModels, DeleteExternalModel —
+//!   invoked in-process through [`endpoints::ModelEndpoints`] during predictions;
 //! - TagResource, UntagResource, ListTagsForResource, GetKMSEncryptionKey, PutKMSEncryptionKey.
 //!
-//! Not implemented (AWS's "not implemented" answer): batch predictions, external (SageMaker)
-//! models, and training of ACCOUNT_TAKEOVER_INSIGHTS models.
+//! Not implemented (AWS's "not implemented" answer): batch predictions and training of
+//! ACCOUNT_TAKEOVER_INSIGHTS models.
 //!
 //! Layout: `handlers/` (one file per resource family), `domain/` (rule language, features,
 //! training, scores — no HTTP), `store.rs` (records), `jobs.rs` (training, imports,
@@ -30,6 +32,7 @@
 
 pub mod api;
 pub mod domain;
+pub mod endpoints;
 pub mod error;
 pub mod handlers;
 pub mod jobs;
@@ -55,6 +58,8 @@ pub struct Inner {
     pub serving: serving::Serving,
     /// XGBoost threads of one training.
     pub train_threads: usize,
+    /// The SageMaker endpoints external models call (none: external models cannot be invoked).
+    pub endpoints: Option<Arc<dyn endpoints::ModelEndpoints>>,
 }
 
 /// The Fraud Detector service.
@@ -67,6 +72,11 @@ impl FraudDetector {
     /// Build the service on the shared runtime and register its jobs (call it inside the tokio
     /// runtime: it starts the prediction-record writer).
     pub fn new(rt: &Runtime, s3: &hearth_s3::S3) -> FraudDetector {
+        FraudDetector::with_endpoints(rt, s3, None)
+    }
+
+    /// [`FraudDetector::new`] with the SageMaker endpoints external models invoke.
+    pub fn with_endpoints(rt: &Runtime, s3: &hearth_s3::S3, endpoints: Option<Arc<dyn endpoints::ModelEndpoints>>) -> FraudDetector {
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         let inner = Arc::new(Inner {
             rt: rt.clone(),
@@ -74,6 +84,7 @@ impl FraudDetector {
             engine: Engine::new(cores.clamp(1, 4)),
             serving: serving::Serving::start(rt.meta.clone()),
             train_threads: cores.clamp(1, 8),
+            endpoints,
         });
         rt.jobs.register(jobs::TrainJob(inner.clone()));
         rt.jobs.register(jobs::ImportJob(inner.clone()));
@@ -167,6 +178,9 @@ impl Handler for FraudDetector {
             Operation::GetEventPrediction => run!(s, cx, input, api::GetEventPredictionRequest, predictions::get_event_prediction),
             Operation::GetEventPredictionMetadata => run!(s, cx, input, api::GetEventPredictionMetadataRequest, predictions::get_event_prediction_metadata),
             Operation::ListEventPredictions => run!(s, cx, input, api::ListEventPredictionsRequest, predictions::list_event_predictions),
+            Operation::PutExternalModel => run!(s, cx, input, api::PutExternalModelRequest, external_models::put_external_model),
+            Operation::GetExternalModels => run!(s, cx, input, api::GetExternalModelsRequest, external_models::get_external_models),
+            Operation::DeleteExternalModel => run!(s, cx, input, api::DeleteExternalModelRequest, external_models::delete_external_model),
             Operation::CreateList => run!(s, cx, input, api::CreateListRequest, lists::create_list),
             Operation::GetListElements => run!(s, cx, input, api::GetListElementsRequest, lists::get_list_elements),
             Operation::GetListsMetadata => run!(s, cx, input, api::GetListsMetadataRequest, lists::get_lists_metadata),

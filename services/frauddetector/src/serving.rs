@@ -61,6 +61,10 @@ pub struct Compiled {
     pub rules: Vec<CompiledRule>,
     pub models: Vec<CompiledModel>,
     pub lists: HashMap<String, HashSet<String>>,
+    /// External (SageMaker) models, in the version's order.
+    pub externals: Vec<ExternalModelRec>,
+    /// `EXTERNAL_MODEL_SCORE` variables the rules read (types and defaults).
+    pub external_variables: HashMap<String, VariableRec>,
 }
 
 type DetKey = (String, String, String, String);
@@ -266,12 +270,20 @@ impl Serving {
         let schema = schema_for(svc, cx, &detector.event_type).await?;
         let mut rules = Vec::new();
         let mut list_names = HashSet::new();
+        let mut external_variables = HashMap::new();
         for (rule_id, rv) in &version.rules {
             let r = get::<RuleRec>(svc, &cx.scope, &rule_key(detector_id, rule_id, rv))
                 .await?
                 .ok_or_else(|| FdError::not_found(format!("The version {rv} of the rule {rule_id} of the detector {detector_id} does not exist.")))?;
             let expr = compile(&r.expression, &schema)?;
             list_names.extend(expr.lists());
+            for var in expr.variables() {
+                if !variables.contains_key(&var) && !external_variables.contains_key(&var) {
+                    if let Some(v) = get::<VariableRec>(svc, &cx.scope, &var).await?.filter(|v| v.data_source == "EXTERNAL_MODEL_SCORE") {
+                        external_variables.insert(var, v);
+                    }
+                }
+            }
             rules.push(CompiledRule { rule_id: r.rule_id, version: r.version, expression: r.expression, expr, outcomes: r.outcomes });
         }
         let mut lists = HashMap::new();
@@ -291,8 +303,20 @@ impl Serving {
             };
             models.push(CompiledModel { reference: m.clone(), arn: mv.stamp.arn.clone(), score_variable: score_variable(&m.model_id), scorer, history });
         }
-        tracing::debug!(detector = detector_id, version = %version.version, rules = rules.len(), models = models.len(), "detector version compiled");
-        Ok(Compiled { generation, detector, version, event_type, variables, rules, models, lists })
+        let mut externals = Vec::new();
+        for e in &version.external_model_endpoints {
+            let m = get::<ExternalModelRec>(svc, &cx.scope, e).await?.ok_or_else(|| FdError::not_found(format!("The external model {e} does not exist.")))?;
+            for var in m.output_variables() {
+                if !external_variables.contains_key(var) {
+                    if let Some(v) = get::<VariableRec>(svc, &cx.scope, var).await? {
+                        external_variables.insert(var.clone(), v);
+                    }
+                }
+            }
+            externals.push(m);
+        }
+        tracing::debug!(detector = detector_id, version = %version.version, rules = rules.len(), models = models.len(), externals = externals.len(), "detector version compiled");
+        Ok(Compiled { generation, detector, version, event_type, variables, rules, models, lists, externals, external_variables })
     }
 }
 

@@ -252,6 +252,45 @@ pub fn detector_version_key(detector: &str, version: &str) -> String {
     format!("{detector}/{:06}", version.parse::<u32>().unwrap_or(0))
 }
 
+/// An imported SageMaker model (`frauddetector.external_model`, key: endpoint name).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExternalModelRec {
+    pub model_endpoint: String,
+    /// `SAGEMAKER`.
+    pub model_source: String,
+    pub role_arn: String,
+    /// `ASSOCIATED` or `DISSOCIATED`.
+    pub status: String,
+    pub input_event_type: Option<String>,
+    /// `TEXT_CSV` or `APPLICATION_JSON` (absent: pass-through as the caller sends it).
+    pub input_format: Option<String>,
+    pub use_event_variables: bool,
+    pub json_input_template: Option<String>,
+    pub csv_input_template: Option<String>,
+    /// `TEXT_CSV` or `APPLICATION_JSONLINES`.
+    pub output_format: String,
+    pub json_key_to_variable: BTreeMap<String, String>,
+    pub csv_index_to_variable: BTreeMap<String, String>,
+    pub stamp: Stamp,
+}
+impl Record for ExternalModelRec {
+    const KIND: &'static str = "frauddetector.external_model";
+}
+
+impl ExternalModelRec {
+    /// The input template of the input format, if the model builds its input from event variables.
+    pub fn template(&self) -> Option<&str> {
+        match self.input_format.as_deref() {
+            Some("APPLICATION_JSON") => self.json_input_template.as_deref(),
+            _ => self.csv_input_template.as_deref(),
+        }
+    }
+    /// The variables the model's output sets.
+    pub fn output_variables(&self) -> impl Iterator<Item = &String> {
+        self.csv_index_to_variable.values().chain(self.json_key_to_variable.values())
+    }
+}
+
 /// An allow/deny list (`frauddetector.list`, key: name).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListRec {
@@ -322,6 +361,17 @@ pub struct EvaluatedModelRec {
     pub features: Vec<f32>,
 }
 
+/// An external model as evaluated in one prediction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvaluatedExternalRec {
+    pub model_endpoint: String,
+    pub use_event_variables: bool,
+    /// Event variables the input template read (empty for pass-through input).
+    pub inputs: BTreeMap<String, String>,
+    /// Output variables and their values.
+    pub outputs: BTreeMap<String, String>,
+}
+
 /// A stored prediction (`frauddetector.prediction`, key:
 /// `<prediction ms, zero-padded>/<detector>/<version>/<event type>/<event id>`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -341,6 +391,9 @@ pub struct PredictionRec {
     pub rule_execution_mode: String,
     pub outcomes: Vec<String>,
     pub models: Vec<EvaluatedModelRec>,
+    /// External (SageMaker) models evaluated (absent in records written before they existed).
+    #[serde(default)]
+    pub externals: Vec<EvaluatedExternalRec>,
 }
 impl Record for PredictionRec {
     const KIND: &'static str = "frauddetector.prediction";

@@ -3,6 +3,7 @@
 //! calibration, model training and synthetic transactions.
 
 pub mod dataset;
+pub mod external;
 pub mod features;
 pub mod forest;
 pub mod history;

@@ -11,7 +11,7 @@ use super::rules::{compile, schema_for};
 use super::{apply, get, list_all, max_results, page, tag_ops, untag_op, Cx};
 use crate::api;
 use crate::error::{FdError, FdResult};
-use crate::store::{detector_version_key, model_version_key, rule_key, DetectorRec, DetectorVersionRec, EventTypeRec, ModelRec, ModelRef, ModelVersionRec, RuleRec};
+use crate::store::{detector_version_key, model_version_key, rule_key, DetectorRec, DetectorVersionRec, EventTypeRec, ExternalModelRec, ModelRec, ModelRef, ModelVersionRec, RuleRec};
 use crate::Inner;
 use hearth_runtime::{Expect, WriteOp};
 use std::collections::HashSet;
@@ -111,10 +111,27 @@ pub async fn delete_detector(svc: &Inner, cx: &Cx, req: api::DeleteDetectorReque
     Ok(api::DeleteDetectorResult {})
 }
 
-/// Check the rules and model versions of a detector version; returns them in stored form.
-async fn check_content(svc: &Inner, cx: &Cx, d: &DetectorRec, rules: &[api::Rule], models: &[api::ModelVersion], endpoints: &[String]) -> FdResult<(Vec<(String, String)>, Vec<ModelRef>)> {
-    if !endpoints.is_empty() {
-        return Err(FdError::validation("External model endpoints (Amazon SageMaker) are not supported by this server's detectors."));
+/// What a detector version holds, checked and in stored form.
+struct Content {
+    rules: Vec<(String, String)>,
+    models: Vec<ModelRef>,
+    endpoints: Vec<String>,
+}
+
+/// Check the rules, model versions and external models of a detector version.
+async fn check_content(svc: &Inner, cx: &Cx, d: &DetectorRec, rules: &[api::Rule], models: &[api::ModelVersion], endpoints: &[String]) -> FdResult<Content> {
+    let mut seen_endpoints = HashSet::new();
+    for e in endpoints {
+        let m = get::<ExternalModelRec>(svc, &cx.scope, e).await?.ok_or_else(|| FdError::not_found(format!("The external model {e} does not exist.")))?;
+        if m.status != "ASSOCIATED" {
+            return Err(FdError::validation(format!("The external model {e} is {}; only ASSOCIATED external models can be used in a detector version.", m.status)));
+        }
+        if m.input_event_type.as_ref().is_some_and(|t| *t != d.event_type) {
+            return Err(FdError::validation(format!("The external model {e} takes events of another type than the detector's ({}).", d.event_type)));
+        }
+        if !seen_endpoints.insert(e.clone()) {
+            return Err(FdError::validation(format!("The external model {e} is listed more than once.")));
+        }
     }
     if rules.is_empty() {
         return Err(FdError::validation("A detector version needs at least one rule."));
@@ -163,7 +180,7 @@ async fn check_content(svc: &Inner, cx: &Cx, d: &DetectorRec, rules: &[api::Rule
         }
         rule_refs.push((r.rule_id.clone(), r.rule_version.clone()));
     }
-    Ok((rule_refs, model_refs))
+    Ok(Content { rules: rule_refs, models: model_refs, endpoints: endpoints.to_vec() })
 }
 
 fn mode(m: Option<String>) -> String {
@@ -172,7 +189,7 @@ fn mode(m: Option<String>) -> String {
 
 pub async fn create_detector_version(svc: &Inner, cx: &Cx, req: api::CreateDetectorVersionRequest) -> FdResult<api::CreateDetectorVersionResult> {
     let d = require_detector(svc, cx, &req.detector_id).await?;
-    let (rules, models) = check_content(svc, cx, &d, &req.rules, req.model_versions.as_deref().unwrap_or(&[]), req.external_model_endpoints.as_deref().unwrap_or(&[])).await?;
+    let content = check_content(svc, cx, &d, &req.rules, req.model_versions.as_deref().unwrap_or(&[]), req.external_model_endpoints.as_deref().unwrap_or(&[])).await?;
     let existing = list_all::<DetectorVersionRec>(svc, &cx.scope, &format!("{}/", d.detector_id)).await?;
     let next = existing.iter().filter_map(|(_, v)| v.version.parse::<u32>().ok()).max().unwrap_or(0) + 1;
     let version = next.to_string();
@@ -181,9 +198,9 @@ pub async fn create_detector_version(svc: &Inner, cx: &Cx, req: api::CreateDetec
         version: version.clone(),
         description: req.description,
         status: "DRAFT".into(),
-        rules,
-        model_versions: models,
-        external_model_endpoints: vec![],
+        rules: content.rules,
+        model_versions: content.models,
+        external_model_endpoints: content.endpoints,
         rule_execution_mode: mode(req.rule_execution_mode),
         stamp: cx.stamp(&format!("detector-version/{}/{version}", d.detector_id)),
     };
@@ -226,9 +243,10 @@ pub async fn update_detector_version(svc: &Inner, cx: &Cx, req: api::UpdateDetec
     if v.status != "DRAFT" {
         return Err(FdError::conflict(format!("The version {} of the detector {} is {}; only DRAFT versions can be updated.", v.version, v.detector_id, v.status)));
     }
-    let (rules, models) = check_content(svc, cx, &d, &req.rules, req.model_versions.as_deref().unwrap_or(&[]), &req.external_model_endpoints).await?;
-    v.rules = rules;
-    v.model_versions = models;
+    let content = check_content(svc, cx, &d, &req.rules, req.model_versions.as_deref().unwrap_or(&[]), &req.external_model_endpoints).await?;
+    v.rules = content.rules;
+    v.model_versions = content.models;
+    v.external_model_endpoints = content.endpoints;
     if req.description.is_some() {
         v.description = req.description;
     }
@@ -271,6 +289,13 @@ pub async fn update_detector_version_status(svc: &Inner, cx: &Cx, req: api::Upda
                     Some(mv) if mv.status == "ACTIVE" => {}
                     Some(mv) => return Err(FdError::validation(format!("The version {} of the model {} is {}; activate it before activating the detector version.", mv.version, mv.model_id, mv.status))),
                     None => return Err(FdError::validation(format!("The version {} of the model {} no longer exists.", m.version, m.model_id))),
+                }
+            }
+            for e in &v.external_model_endpoints {
+                match get::<ExternalModelRec>(svc, &cx.scope, e).await? {
+                    Some(m) if m.status == "ASSOCIATED" => {}
+                    Some(m) => return Err(FdError::validation(format!("The external model {e} is {}; associate it before activating the detector version.", m.status))),
+                    None => return Err(FdError::validation(format!("The external model {e} no longer exists."))),
                 }
             }
             // One active version per detector: the current one becomes INACTIVE in the same write.

@@ -7,6 +7,7 @@ pub mod batch_import;
 pub mod detectors;
 pub mod event_types;
 pub mod events;
+pub mod external_models;
 pub mod lists;
 pub mod models;
 pub mod predictions;

@@ -11,14 +11,16 @@
 use super::events::{check_event, NewEvent};
 use super::{get, list_all, max_results, page, Cx};
 use crate::api;
+use crate::domain::external;
 use crate::domain::features::Row;
 use crate::domain::history::EventView;
 use crate::domain::rules::{self, Value};
 use crate::domain::scores::relative_impact;
 use crate::domain::values::{iso_millis, parse_timestamp, to_millis, typed_value, DataType};
+use crate::endpoints::{EndpointError, EndpointRequest};
 use crate::error::{FdError, FdResult};
 use crate::serving::Compiled;
-use crate::store::{event_key, model_version_key, prediction_key, EvaluatedModelRec, EvaluatedRuleRec, ModelVersionRec, PredictionRec, VariableRec};
+use crate::store::{event_key, model_version_key, prediction_key, EvaluatedExternalRec, EvaluatedModelRec, EvaluatedRuleRec, ModelVersionRec, PredictionRec, VariableRec};
 use crate::Inner;
 use hearth_runtime::{Expect, MetricDatum, Unit, WriteOp};
 use std::collections::{BTreeMap, HashMap};
@@ -58,10 +60,10 @@ pub async fn get_event_prediction(svc: &Inner, cx: &Cx, req: api::GetEventPredic
         return Err(FdError::validation(format!("The version {} of the detector {} is INACTIVE and cannot be used for predictions.", c.version.version, c.detector.detector_id)));
     }
     if req.event_type_name != c.event_type.name {
+        // An event type that does not exist at all is a missing resource; an existing one is
+        // simply not the detector's.
+        super::event_types::require(svc, cx, &req.event_type_name).await?;
         return Err(FdError::validation(format!("The detector {} evaluates events of the type {}, not {}.", c.detector.detector_id, c.event_type.name, req.event_type_name)));
-    }
-    if req.external_model_endpoint_data_blobs.as_ref().is_some_and(|b| !b.is_empty()) {
-        return Err(FdError::validation("External model endpoints (Amazon SageMaker) are not supported by this server's detectors."));
     }
     let event = check_event(
         &c.event_type,
@@ -76,6 +78,14 @@ pub async fn get_event_prediction(svc: &Inner, cx: &Cx, req: api::GetEventPredic
         },
     )
     .map_err(FdError::Validation)?;
+    // AWS: "If detectorVersion is associated with a modelVersion, you must provide at least one
+    // associated eventVariable".
+    if !c.models.is_empty() && !c.models.iter().any(|m| m.scorer.spec.inputs.iter().any(|i| req.event_variables.contains_key(&i.name))) {
+        return Err(FdError::validation(format!(
+            "The detector version {} of {} uses model versions: at least one of their event variables must be provided.",
+            c.version.version, c.detector.detector_id
+        )));
+    }
     let entity_id = event.entity_id().to_string();
 
     // Features of every model, then one trip to the engine threads for all of them.
@@ -106,13 +116,20 @@ pub async fn get_event_prediction(svc: &Inner, cx: &Cx, req: api::GetEventPredic
     }
     .map_err(|e| FdError::Unavailable(format!("The model could not score the event: {e}")))?;
 
+    // External (SageMaker) models.
+    let (external_outputs, evaluated_externals) = if c.externals.is_empty() { (Vec::new(), Vec::new()) } else { call_externals(svc, cx, &c, &event, &req).await? };
+    let external_values: HashMap<&str, &String> = evaluated_externals.iter().flat_map(|e| e.outputs.iter().map(|(k, v)| (k.as_str(), v))).collect();
+
     // Rules.
-    let mut values: HashMap<&str, Value> = HashMap::with_capacity(c.variables.len() + scored.len());
+    let mut values: HashMap<&str, Value> = HashMap::with_capacity(c.variables.len() + scored.len() + c.external_variables.len());
     for (name, v) in &c.variables {
         values.insert(name.as_str(), typed(v, event.variables.get(name)));
     }
     for (m, (score, _)) in c.models.iter().zip(&scored) {
         values.insert(m.score_variable.as_str(), Value::Num(*score as f64));
+    }
+    for (name, v) in &c.external_variables {
+        values.insert(name.as_str(), typed(v, external_values.get(name.as_str()).copied()));
     }
     let scope = RuleScope { values, lists: &c.lists };
     let first_only = c.version.rule_execution_mode != "ALL_MATCHED";
@@ -150,19 +167,67 @@ pub async fn get_event_prediction(svc: &Inner, cx: &Cx, req: api::GetEventPredic
         })
         .collect();
 
-    record(svc, cx, &c, event, &req.event_variables, evaluated, &results, &scored);
+    record(svc, cx, &c, event, &req.event_variables, Evaluated { rules: evaluated, results: &results, scored: &scored, externals: evaluated_externals });
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     let now = svc.rt.clock.now();
     for (name, value, unit) in [("GetEventPrediction", 1.0, Unit::Count), ("GetEventPredictionLatency", ms, Unit::Milliseconds)] {
         let d = MetricDatum::new("AWS/FraudDetector", name, now, value).dimension("DetectorId", c.detector.detector_id.as_str()).dimension("DetectorVersionId", c.version.version.as_str()).unit(unit);
         let _ = svc.rt.metrics.record(&cx.scope, d);
     }
-    Ok(api::GetEventPredictionResult { model_scores: Some(model_scores), rule_results: Some(results), external_model_outputs: Some(vec![]) })
+    Ok(api::GetEventPredictionResult { model_scores: Some(model_scores), rule_results: Some(results), external_model_outputs: Some(external_outputs) })
+}
+
+/// Invoke the detector version's external models in order; their outputs and what to record.
+async fn call_externals(svc: &Inner, cx: &Cx, c: &Compiled, event: &crate::store::EventRec, req: &api::GetEventPredictionRequest) -> FdResult<(Vec<api::ExternalModelOutputs>, Vec<EvaluatedExternalRec>)> {
+    let endpoints = svc.endpoints.as_ref().ok_or_else(|| FdError::Unavailable("External models cannot be invoked: this server has no SageMaker hosting.".into()))?;
+    let mut outputs = Vec::with_capacity(c.externals.len());
+    let mut evaluated = Vec::with_capacity(c.externals.len());
+    for m in &c.externals {
+        let mut inputs = BTreeMap::new();
+        let (body, content_type) = if m.use_event_variables {
+            let template = m.template().unwrap_or_default();
+            for name in external::placeholders(template).map_err(FdError::internal)? {
+                let v = event.variables.get(&name).cloned().or_else(|| c.variables.get(&name).map(|v| v.default_value.clone())).unwrap_or_default();
+                inputs.insert(name, v);
+            }
+            let (b, ct) = external::render(m.input_format.as_deref().unwrap_or(external::INPUT_CSV), template, |n| inputs.get(n).cloned().unwrap_or_default()).map_err(FdError::internal)?;
+            (b, ct.to_string())
+        } else {
+            let blob = req.external_model_endpoint_data_blobs.as_ref().and_then(|b| b.get(&m.model_endpoint)).ok_or_else(|| {
+                FdError::validation(format!("The external model {} takes its input as given: externalModelEndpointDataBlobs must hold an entry for it.", m.model_endpoint))
+            })?;
+            let bytes = blob.byte_buffer.as_ref().map(|b| b.0.clone()).unwrap_or_default();
+            (bytes, blob.content_type.clone().unwrap_or_else(|| "text/csv".into()))
+        };
+        let call = EndpointRequest { endpoint: m.model_endpoint.clone(), body, content_type, accept: external::accept(&m.output_format).to_string() };
+        let reply = endpoints.invoke(&cx.scope, call).await.map_err(|e| {
+            let why = match e {
+                EndpointError::NotFound(w) | EndpointError::Failed(w) => w,
+            };
+            FdError::Unavailable(format!("The external model {} could not be invoked: {why}", m.model_endpoint))
+        })?;
+        let out = external::read_output(&m.output_format, &m.csv_index_to_variable, &m.json_key_to_variable, &reply.body)
+            .map_err(|e| FdError::Unavailable(format!("The output of the external model {} could not be read: {e}", m.model_endpoint)))?;
+        outputs.push(api::ExternalModelOutputs {
+            external_model: Some(api::ExternalModelSummary { model_endpoint: Some(m.model_endpoint.clone()), model_source: Some(m.model_source.clone()) }),
+            outputs: Some(out.clone()),
+        });
+        evaluated.push(EvaluatedExternalRec { model_endpoint: m.model_endpoint.clone(), use_event_variables: m.use_event_variables, inputs, outputs: out });
+    }
+    Ok((outputs, evaluated))
+}
+
+/// What a prediction evaluated, for its record.
+struct Evaluated<'a> {
+    rules: Vec<EvaluatedRuleRec>,
+    results: &'a [api::RuleResult],
+    scored: &'a [(f32, Vec<f32>)],
+    externals: Vec<EvaluatedExternalRec>,
 }
 
 /// Record the prediction (and store the event when the event type ingests events).
-#[allow(clippy::too_many_arguments)]
-fn record(svc: &Inner, cx: &Cx, c: &Compiled, event: crate::store::EventRec, given: &BTreeMap<String, String>, rules: Vec<EvaluatedRuleRec>, results: &[api::RuleResult], scored: &[(f32, Vec<f32>)]) {
+fn record(svc: &Inner, cx: &Cx, c: &Compiled, event: crate::store::EventRec, given: &BTreeMap<String, String>, ev: Evaluated<'_>) {
+    let Evaluated { rules, results, scored, externals } = ev;
     let mut variables: Vec<(String, String, String)> = Vec::with_capacity(c.variables.len());
     for name in &c.event_type.event_variables {
         match (given.get(name), c.variables.get(name)) {
@@ -189,6 +254,7 @@ fn record(svc: &Inner, cx: &Cx, c: &Compiled, event: crate::store::EventRec, giv
         rule_execution_mode: c.version.rule_execution_mode.clone(),
         outcomes,
         models,
+        externals,
     };
     let key = prediction_key(cx.now_ms, &rec.detector_id, &rec.detector_version, &rec.event_type, &rec.event_id);
     let scope = cx.scope.clone();
@@ -258,7 +324,17 @@ pub async fn get_event_prediction_metadata(svc: &Inner, cx: &Cx, req: api::GetEv
         detector_version_status: Some(p.detector_version_status.clone()),
         entity_id: Some(p.entity.1.clone()),
         entity_type: Some(p.entity.0.clone()),
-        evaluated_external_models: Some(vec![]),
+        evaluated_external_models: Some(
+            p.externals
+                .iter()
+                .map(|e| api::EvaluatedExternalModel {
+                    model_endpoint: Some(e.model_endpoint.clone()),
+                    use_event_variables: Some(e.use_event_variables),
+                    input_variables: Some(e.inputs.clone()),
+                    output_variables: Some(e.outputs.clone()),
+                })
+                .collect(),
+        ),
         evaluated_model_versions: Some(evaluated_models),
         event_id: Some(p.event_id.clone()),
         event_timestamp: Some(p.event_timestamp.clone()),

@@ -34,7 +34,7 @@ pub fn score_variable(model_id: &str) -> String {
 }
 
 /// What rules of detectors on `event_type` may reference: its event variables, the scores of
-/// its models, and every list.
+/// its models, the output variables of external models (`EXTERNAL_MODEL_SCORE`), and every list.
 pub async fn schema_for(svc: &Inner, cx: &Cx, event_type: &str) -> FdResult<DetectorSchema> {
     let mut variables = HashMap::new();
     if let Some(et) = get::<EventTypeRec>(svc, &cx.scope, event_type).await? {
@@ -42,6 +42,12 @@ pub async fn schema_for(svc: &Inner, cx: &Cx, event_type: &str) -> FdResult<Dete
             if let Some(v) = get::<VariableRec>(svc, &cx.scope, name).await? {
                 variables.insert(name.clone(), DataType::parse(&v.data_type).map(DataType::rule_type).unwrap_or(Ty::Any));
             }
+        }
+    }
+    // The outputs of external (SageMaker) models.
+    for (name, v) in list_all::<VariableRec>(svc, &cx.scope, "").await? {
+        if v.data_source == "EXTERNAL_MODEL_SCORE" {
+            variables.entry(name).or_insert_with(|| DataType::parse(&v.data_type).map(DataType::rule_type).unwrap_or(Ty::Any));
         }
     }
     for (_, m) in list_all::<ModelRec>(svc, &cx.scope, "").await? {
