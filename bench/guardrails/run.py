@@ -142,7 +142,7 @@ def main():
     work = pathlib.Path(tempfile.mkdtemp(prefix="bench-guardrails-"))
     h = Hearth(work)
     h.start()
-    result: dict = {"date": datetime.date.today().isoformat(), "binary": str(h_bin.relative_to(REPO)) if h_bin.is_relative_to(REPO) else str(h_bin)}
+    result: dict = {"date": datetime.date.today().isoformat(), "binary": f"{h_bin.parent.name}/{h_bin.name}"}
     try:
         sm, s3, cw = h.client("sagemaker"), h.client("s3"), h.client("cloudwatch")
         s3.create_bucket(Bucket="bench")
