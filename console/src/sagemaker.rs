@@ -45,10 +45,17 @@ fn rfc3339(t: OffsetDateTime) -> String {
 }
 
 fn scope(console: &Console, s: &SessionInfo, region: Option<&str>) -> Result<Scope, ApiError> {
-    let region = region.filter(|r| !r.is_empty()).unwrap_or(&console.inner.default_region);
-    let valid = region.len() <= 32 && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let region = region
+        .filter(|r| !r.is_empty())
+        .unwrap_or(&console.inner.default_region);
+    let valid = region.len() <= 32
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if !valid {
-        return Err(ApiError::invalid(format!("The value {region} for parameter region is invalid.")));
+        return Err(ApiError::invalid(format!(
+            "The value {region} for parameter region is invalid."
+        )));
     }
     Ok(Scope::new(s.account.clone(), region))
 }
@@ -94,7 +101,14 @@ fn variants(v: &[hearth_sagemaker::store::VariantState]) -> Vec<VariantView> {
 
 async fn endpoint_view(console: &Console, scope: &Scope, e: &EndpointRecord) -> EndpointView {
     let dep = match &e.deployment {
-        Some(k) => console.inner.meta.get::<DeploymentRecord>(scope, k).await.ok().flatten().map(|r| r.value),
+        Some(k) => console
+            .inner
+            .meta
+            .get::<DeploymentRecord>(scope, k)
+            .await
+            .ok()
+            .flatten()
+            .map(|r| r.value),
         None => None,
     };
     EndpointView {
@@ -116,14 +130,26 @@ pub(crate) struct ListQueryParams {
 }
 
 /// `GET /console/api/sagemaker/endpoints`.
-pub(crate) async fn endpoints(State(console): State<Console>, Signed(s): Signed, Query(q): Query<ListQueryParams>) -> Result<Response, ApiError> {
+pub(crate) async fn endpoints(
+    State(console): State<Console>,
+    Signed(s): Signed,
+    Query(q): Query<ListQueryParams>,
+) -> Result<Response, ApiError> {
     let scope = scope(&console, &s, q.region.as_deref())?;
-    let all = console.inner.meta.list::<EndpointRecord>(&scope, &ListQuery::default()).await.map_err(ApiError::internal)?;
+    let all = console
+        .inner
+        .meta
+        .list::<EndpointRecord>(&scope, &ListQuery::default())
+        .await
+        .map_err(ApiError::internal)?;
     let mut out = Vec::new();
     for (_, r) in all {
         out.push(endpoint_view(&console, &scope, &r.value).await);
     }
-    Ok(json(StatusCode::OK, &serde_json::json!({ "endpoints": out })))
+    Ok(json(
+        StatusCode::OK,
+        &serde_json::json!({ "endpoints": out }),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -153,41 +179,91 @@ struct Series {
 }
 
 /// `GET /console/api/sagemaker/endpoint`.
-pub(crate) async fn endpoint(State(console): State<Console>, Signed(s): Signed, Query(q): Query<EndpointQuery>) -> Result<Response, ApiError> {
+pub(crate) async fn endpoint(
+    State(console): State<Console>,
+    Signed(s): Signed,
+    Query(q): Query<EndpointQuery>,
+) -> Result<Response, ApiError> {
     let scope = scope(&console, &s, q.region.as_deref())?;
-    let name = q.name.filter(|n| !n.is_empty()).ok_or_else(|| ApiError::missing("name"))?;
+    let name = q
+        .name
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| ApiError::missing("name"))?;
     let rec = console
         .inner
         .meta
         .get::<EndpointRecord>(&scope, &name.to_ascii_lowercase())
         .await
         .map_err(ApiError::internal)?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "ValidationException", format!("Could not find endpoint \"{name}\".")))?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "ValidationException",
+                format!("Could not find endpoint \"{name}\"."),
+            )
+        })?
         .value;
     let view = endpoint_view(&console, &scope, &rec).await;
-    let mut history = hearth_sagemaker::deployments::history(&console.inner.meta, &scope, &rec.name).await.map_err(ApiError::internal)?;
+    let mut history =
+        hearth_sagemaker::deployments::history(&console.inner.meta, &scope, &rec.name)
+            .await
+            .map_err(ApiError::internal)?;
     history.reverse();
-    let running = history.first().filter(|d| !d.phase.is_final() && rec.deployment.as_deref() == Some(d.key().as_str())).cloned();
+    let running = history
+        .first()
+        .filter(|d| !d.phase.is_final() && rec.deployment.as_deref() == Some(d.key().as_str()))
+        .cloned();
 
     // The traffic split: one fleet normally, two while a deployment runs.
     let fleets = match &running {
         Some(d) if d.phase == hearth_sagemaker::store::DeploymentPhase::Terminating => vec![
-            Fleet { fleet: "green", config: d.to_config.clone(), share: 1.0, variants: variants(&d.green_variants) },
-            Fleet { fleet: "blue", config: d.from_config.clone(), share: 0.0, variants: variants(&d.blue_variants) },
+            Fleet {
+                fleet: "green",
+                config: d.to_config.clone(),
+                share: 1.0,
+                variants: variants(&d.green_variants),
+            },
+            Fleet {
+                fleet: "blue",
+                config: d.from_config.clone(),
+                share: 0.0,
+                variants: variants(&d.blue_variants),
+            },
         ],
         Some(d) => vec![
-            Fleet { fleet: "blue", config: d.from_config.clone(), share: 1.0 - d.green_share, variants: variants(&d.blue_variants) },
-            Fleet { fleet: "green", config: d.to_config.clone(), share: d.green_share, variants: variants(&d.green_variants) },
+            Fleet {
+                fleet: "blue",
+                config: d.from_config.clone(),
+                share: 1.0 - d.green_share,
+                variants: variants(&d.blue_variants),
+            },
+            Fleet {
+                fleet: "green",
+                config: d.to_config.clone(),
+                share: d.green_share,
+                variants: variants(&d.green_variants),
+            },
         ],
-        None => vec![Fleet { fleet: "blue", config: rec.config_name.clone(), share: 1.0, variants: variants(&rec.variants) }],
+        None => vec![Fleet {
+            fleet: "blue",
+            config: rec.config_name.clone(),
+            share: 1.0,
+            variants: variants(&rec.variants),
+        }],
     };
 
     // Alarm states of the latest deployment's rollback alarms, read now.
     let mut alarms = Vec::new();
     if let Some(d) = history.first() {
         for a in &d.policy.alarms {
-            let state = console.inner.cloudwatch.alarm_state(&scope.account, &scope.region, a).await;
-            alarms.push(serde_json::json!({ "name": a, "state": state.map(|s| s.as_str().to_string()) }));
+            let state = console
+                .inner
+                .cloudwatch
+                .alarm_state(&scope.account, &scope.region, a)
+                .await;
+            alarms.push(
+                serde_json::json!({ "name": a, "state": state.map(|s| s.as_str().to_string()) }),
+            );
         }
     }
 
@@ -205,19 +281,64 @@ pub(crate) async fn endpoint(State(console): State<Console>, Signed(s): Signed, 
     let mut sums: BTreeMap<&str, BTreeMap<i64, f64>> = BTreeMap::new();
     let mut lat: BTreeMap<i64, (f64, f64)> = BTreeMap::new();
     for v in &names {
-        let dims = vec![("EndpointName".to_string(), rec.name.clone()), ("VariantName".to_string(), v.clone())];
+        let dims = vec![
+            ("EndpointName".to_string(), rec.name.clone()),
+            ("VariantName".to_string(), v.clone()),
+        ];
         for m in ["Invocations", "Invocation4XXErrors", "Invocation5XXErrors"] {
             let id = MetricId::new("AWS/SageMaker", m, dims.clone());
-            let pts = console.inner.cloudwatch.metric_statistics(&scope.account, &scope.region, &id, "Sum", PERIOD, start, end).await.unwrap_or_default();
+            let pts = console
+                .inner
+                .cloudwatch
+                .metric_statistics(
+                    &scope.account,
+                    &scope.region,
+                    &id,
+                    "Sum",
+                    PERIOD,
+                    start,
+                    end,
+                )
+                .await
+                .unwrap_or_default();
             let e = sums.entry(m).or_default();
             for (t, x) in pts {
                 *e.entry(t.unix_timestamp()).or_default() += x;
             }
         }
         let id = MetricId::new("AWS/SageMaker", "ModelLatency", dims.clone());
-        let avg = console.inner.cloudwatch.metric_statistics(&scope.account, &scope.region, &id, "Average", PERIOD, start, end).await.unwrap_or_default();
-        let n = console.inner.cloudwatch.metric_statistics(&scope.account, &scope.region, &id, "SampleCount", PERIOD, start, end).await.unwrap_or_default();
-        let counts: BTreeMap<i64, f64> = n.into_iter().map(|(t, c)| (t.unix_timestamp(), c)).collect();
+        let avg = console
+            .inner
+            .cloudwatch
+            .metric_statistics(
+                &scope.account,
+                &scope.region,
+                &id,
+                "Average",
+                PERIOD,
+                start,
+                end,
+            )
+            .await
+            .unwrap_or_default();
+        let n = console
+            .inner
+            .cloudwatch
+            .metric_statistics(
+                &scope.account,
+                &scope.region,
+                &id,
+                "SampleCount",
+                PERIOD,
+                start,
+                end,
+            )
+            .await
+            .unwrap_or_default();
+        let counts: BTreeMap<i64, f64> = n
+            .into_iter()
+            .map(|(t, c)| (t.unix_timestamp(), c))
+            .collect();
         for (t, a) in avg {
             let c = counts.get(&t.unix_timestamp()).copied().unwrap_or(1.0);
             let e = lat.entry(t.unix_timestamp()).or_default();
@@ -225,7 +346,13 @@ pub(crate) async fn endpoint(State(console): State<Console>, Signed(s): Signed, 
             e.1 += c;
         }
     }
-    let mut series = Series { t: Vec::new(), invocations: Vec::new(), errors4xx: Vec::new(), errors5xx: Vec::new(), latency: Vec::new() };
+    let mut series = Series {
+        t: Vec::new(),
+        invocations: Vec::new(),
+        errors4xx: Vec::new(),
+        errors5xx: Vec::new(),
+        latency: Vec::new(),
+    };
     let mut t = start.unix_timestamp();
     while t < end.unix_timestamp() {
         let get = |m: &str| sums.get(m).and_then(|s| s.get(&t)).copied();
@@ -233,7 +360,9 @@ pub(crate) async fn endpoint(State(console): State<Console>, Signed(s): Signed, 
         series.invocations.push(get("Invocations"));
         series.errors4xx.push(get("Invocation4XXErrors"));
         series.errors5xx.push(get("Invocation5XXErrors"));
-        series.latency.push(lat.get(&t).filter(|(_, c)| *c > 0.0).map(|(s, c)| s / c));
+        series
+            .latency
+            .push(lat.get(&t).filter(|(_, c)| *c > 0.0).map(|(s, c)| s / c));
         t += PERIOD;
     }
 
@@ -281,28 +410,62 @@ struct ControlBody {
 }
 
 /// `POST /console/api/sagemaker/deployment`.
-pub(crate) async fn control(State(console): State<Console>, Signed(s): Signed, headers: HeaderMap, body: Bytes) -> Result<Response, ApiError> {
-    let is_json = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
+pub(crate) async fn control(
+    State(console): State<Console>,
+    Signed(s): Signed,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
     if !is_json {
         return Err(ApiError::invalid("Send the request as application/json."));
     }
     if body.len() > 4096 {
         return Err(ApiError::invalid("The request body is too large."));
     }
-    let b: ControlBody = serde_json::from_slice(&body).map_err(|e| ApiError::invalid(format!("Invalid request body: {e}")))?;
+    let b: ControlBody = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::invalid(format!("Invalid request body: {e}")))?;
     if b.action != "abort" && b.action != "promote" {
-        return Err(ApiError::invalid(format!("The value {} for parameter action is invalid (abort or promote).", b.action)));
+        return Err(ApiError::invalid(format!(
+            "The value {} for parameter action is invalid (abort or promote).",
+            b.action
+        )));
     }
     let scope = scope(&console, &s, b.region.as_deref())?;
     let who = format!("console:{}", s.access_key_id);
-    match hearth_sagemaker::deployments::request(&console.inner.meta, &scope, &b.endpoint, &b.action, &who, console.inner.clock.now()).await {
-        Ok(d) => Ok(json(StatusCode::OK, &serde_json::json!({ "endpoint": d.endpoint, "deployment": d.number, "action": b.action }))),
+    match hearth_sagemaker::deployments::request(
+        &console.inner.meta,
+        &scope,
+        &b.endpoint,
+        &b.action,
+        &who,
+        console.inner.clock.now(),
+    )
+    .await
+    {
+        Ok(d) => Ok(json(
+            StatusCode::OK,
+            &serde_json::json!({ "endpoint": d.endpoint, "deployment": d.number, "action": b.action }),
+        )),
         Err(hearth_sagemaker::deployments::ControlError::Store(e)) => Err(ApiError::internal(e)),
-        Err(e) => Err(ApiError::new(StatusCode::CONFLICT, "ValidationException", e.to_string())),
+        Err(e) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "ValidationException",
+            e.to_string(),
+        )),
     }
 }
 
 /// `GET /console/endpoints`.
 pub(crate) async fn page(State(console): State<Console>, headers: HeaderMap) -> Response {
-    crate::assets::page(&console, &headers, crate::assets::ENDPOINTS_HTML, "/console/endpoints").await
+    crate::assets::page(
+        &console,
+        &headers,
+        crate::assets::ENDPOINTS_HTML,
+        "/console/endpoints",
+    )
+    .await
 }
