@@ -352,6 +352,29 @@ def test_bad_input_changes_nothing(env):
         sm.update_endpoint(EndpointName=creating, EndpointConfigName=configs[3])
 
 
+def test_delete_during_a_deployment_then_the_same_name_again(env):
+    sm, configs = env["sm"], env["configs"]
+    ep = new_endpoint(env)
+    sm.update_endpoint(EndpointName=ep, EndpointConfigName=configs[3], DeploymentConfig=canary_config({}, wait=600) | {"AutoRollbackConfiguration": {}})
+    wait_pending_baking(sm, ep)
+    sm.delete_endpoint(EndpointName=ep)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            sm.describe_endpoint(EndpointName=ep)
+        except sm.exceptions.ClientError:
+            break
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    sm.create_endpoint(EndpointName=ep, EndpointConfigName=configs[1])
+    assert wait_status(sm, ep)["EndpointStatus"] == "InService"
+    sm.update_endpoint(EndpointName=ep, EndpointConfigName=configs[3])
+    d = wait_status(sm, ep)
+    assert (d["EndpointStatus"], d["EndpointConfigName"]) == ("InService", configs[3])
+    listing = cli(env["h"], "deployments", "list", ep)
+    assert "#1" in listing and "failed" in listing and "#2" in listing and "succeeded" in listing, listing
+
+
 def cli(h: Hearth, *args: str) -> str:
     out = subprocess.run(
         [str(hearth_bin()), *args, "--data-dir", str(h.data_dir), "--config", str(h.config_path)],

@@ -253,6 +253,17 @@ impl DeploymentJobs {
             if now >= slice_end {
                 return Ok(StepOutcome::Wait(Duration::ZERO));
             }
+            let current = s.meta.get::<EndpointRecord>(scope, &store::key(&dep.endpoint)).await?;
+            if current.is_none_or(|r| r.value.deployment.as_deref() != Some(st.key.as_str())) {
+                // DeleteEndpoint during the deployment: nothing left to deploy to.
+                dep.phase = DeploymentPhase::Failed;
+                dep.reason = Some("The endpoint was deleted during the deployment.".into());
+                dep.ended = Some(ts(now));
+                dep.event(ts(now), "endpoint deleted");
+                self.save(scope, &dep, version).await?;
+                s.guardrails.forget(&st.key);
+                return Ok(StepOutcome::Finish);
+            }
             match dep.phase {
                 DeploymentPhase::Provisioning => {
                     match self.live(scope, &dep).await {

@@ -256,7 +256,9 @@ pub async fn update_endpoint(ctx: &Ctx, req: api::UpdateEndpointInput) -> Result
         }
     }
     let now = ctx.now();
-    let number = rec.deployments + 1;
+    // Numbers continue over a deleted endpoint of the same name (its history stays).
+    let previous = crate::deployments::latest(&ctx.s.meta, &ctx.scope, &rec.name).await?.map_or(0, |d| d.number);
+    let number = rec.deployments.max(previous) + 1;
     let steps = deployment::plan(policy.routing, instances);
     let mut dep = DeploymentRecord {
         endpoint: rec.name.clone(),
@@ -286,6 +288,7 @@ pub async fn update_endpoint(ctx: &Ctx, req: api::UpdateEndpointInput) -> Result
         Err(MetaError::ConditionFailed { .. }) => return Err(SageMakerError::validation(format!("Cannot update in-progress endpoint \"{}\".", rec.arn))),
         Err(e) => return Err(e.into()),
     }
+    let cur_deployments = rec.deployments;
     rec.status = EndpointStatus::Updating;
     rec.failure_reason = None;
     rec.last_modified = now;
@@ -305,7 +308,7 @@ pub async fn update_endpoint(ctx: &Ctx, req: api::UpdateEndpointInput) -> Result
     if let Err(e) = submit_deployment(ctx, deployment_job_id(&rec, number), &dep).await {
         rec.status = EndpointStatus::InService;
         rec.deployment = None;
-        rec.deployments = number - 1;
+        rec.deployments = cur_deployments;
         let _ = ctx.s.meta.put(&ctx.scope, &key, &rec, Expect::Version(version)).await;
         let _ = ctx.s.meta.delete::<DeploymentRecord>(&ctx.scope, &dep_key, Expect::Any).await;
         return Err(e);
