@@ -294,6 +294,22 @@ def test_all_at_once_without_deployment_config(env):
     assert "LastDeploymentConfig" not in d
 
 
+def test_rolling_update_policy(env):
+    sm, configs = env["sm"], env["configs"]
+    ep = new_endpoint(env)
+    cfg = {"RollingUpdatePolicy": {"MaximumBatchSize": {"Type": "INSTANCE_COUNT", "Value": 1}, "WaitIntervalInSeconds": 1, "MaximumExecutionTimeoutInSeconds": 600}}
+    with Traffic(env["h"], ep) as traffic:
+        sm.update_endpoint(EndpointName=ep, EndpointConfigName=configs[3], DeploymentConfig=cfg)
+        d = wait_status(sm, ep)
+    assert (d["EndpointStatus"], d["EndpointConfigName"], d["LastDeploymentConfig"]) == ("InService", configs[3], cfg)
+    assert traffic.failures() == 0
+    desc = cli(env["h"], "deployments", "describe", ep)
+    assert "Rolling(Instances(1))" in desc and "3. 3 instance(s), 100.0% on green" in desc, desc
+    bad = {"RollingUpdatePolicy": {"MaximumBatchSize": {"Type": "CAPACITY_PERCENT", "Value": 80}, "WaitIntervalInSeconds": 1}}
+    with aws_error("ValidationException", 400, "MaximumBatchSize"):
+        sm.update_endpoint(EndpointName=ep, EndpointConfigName=configs[1], DeploymentConfig=bad)
+
+
 def test_green_that_cannot_load_fails_before_traffic(env):
     sm, s3, bucket = env["sm"], env["s3"], env["bucket"]
     ep = new_endpoint(env)
