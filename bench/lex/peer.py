@@ -50,12 +50,12 @@ def calibration(vectors_by_intent, w=0.5):
 
 
 def blend(vectors_by_intent, q, mu, typical=0.6, w=0.5):
-    """Hearth's reported confidences: raw scores times typical / mu(best intent), in [0, 1]."""
+    """Hearth's reported confidences: raw scores times max(1, typical / mu(best intent)), in [0, 1]."""
     raw = raw_scores(vectors_by_intent, q, w)
     best = max(raw, key=raw.get)
     known = [v for v in mu.values() if v > 0]
     m = mu[best] if mu[best] > 0 else (float(np.mean(known)) if known else 0.0)
-    scale = typical / max(m, 0.05) if m > 0 else 1.0
+    scale = max(1.0, typical / max(m, 0.05)) if m > 0 else 1.0
     return {k: float(np.clip(v * scale, 0.0, 1.0)) for k, v in raw.items()}
 
 

@@ -44,7 +44,7 @@ def test_missed_utterance_becomes_a_sample_after_a_rebuild(hearth, lex_model, pa
     models.build_bot_locale(botId=bot_id, botVersion="DRAFT", localeId=LOCALE)
     assert wait_built(models, bot_id)["botLocaleStatus"] == "Built"
 
-    missed = "do you ship to canada"
+    missed = "can I pay with bitcoin"
     for _ in range(3):
         r = say(runtime, bot_id, missed)
         assert r["sessionState"]["intent"]["name"] == "FallbackIntent"
