@@ -479,3 +479,38 @@ def test_restart_in_the_middle_resumes_the_deployment(tmp_path):
         assert "succeeded" in desc
     finally:
         h.stop()
+
+
+def test_rollback_that_cannot_restore_blue_is_update_rollback_failed(tmp_path):
+    """Blue's artifact is gone when a restart forces the fleets to be rebuilt mid-deployment:
+    the deployment cannot serve, rolls back, and blue cannot come back → UpdateRollbackFailed."""
+    fetch_models("xgboost")
+    h = Hearth(tmp_path / "hearth")
+    h.start()
+    try:
+        sm, s3 = h.client("sagemaker"), h.client("s3")
+        bucket = uid("rbfail")
+        s3.create_bucket(Bucket=bucket)
+        cfgs = []
+        for i, seed in enumerate((1, 3)):
+            s3.put_object(Bucket=bucket, Key=f"m{i}.tar.gz", Body=artifact(train(8, seed)))
+            m = uid("m")
+            sm.create_model(ModelName=m, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": IMAGE_090_2, "ModelDataUrl": f"s3://{bucket}/m{i}.tar.gz"})
+            c = uid("c")
+            sm.create_endpoint_config(EndpointConfigName=c, ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": m, "InstanceType": "ml.m5.xlarge", "InitialInstanceCount": 2}])
+            cfgs.append(c)
+        ep = uid("ep")
+        sm.create_endpoint(EndpointName=ep, EndpointConfigName=cfgs[0])
+        assert wait_status(sm, ep)["EndpointStatus"] == "InService"
+        sm.update_endpoint(EndpointName=ep, EndpointConfigName=cfgs[1], DeploymentConfig=canary_config({}, wait=600) | {"AutoRollbackConfiguration": {}})
+        wait_pending_baking(sm, ep)
+        s3.put_object(Bucket=bucket, Key="m0.tar.gz", Body=b"gone")
+        h.kill9()
+        h.start()
+        sm = h.client("sagemaker")
+        d = wait_status(sm, ep, timeout=120)
+        assert d["EndpointStatus"] == "UpdateRollbackFailed", d
+        assert "Rollback failed" in d["FailureReason"], d["FailureReason"]
+        assert "rollback-failed" in cli(h, "deployments", "list", ep)
+    finally:
+        h.stop()
