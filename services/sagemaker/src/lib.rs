@@ -129,6 +129,11 @@ impl SageMaker {
         SageMaker { shared, jobs: rt.jobs.clone() }
     }
 
+    /// The metadata store the service keeps its records in (deployment history readers).
+    pub fn meta(&self) -> hearth_runtime::MetaStore {
+        self.shared.meta.clone()
+    }
+
     /// The hosting state InvokeEndpoint runs through (shared with `sagemaker-runtime`).
     pub fn hosting(&self) -> Arc<Hosting> {
         self.shared.hosting.clone()
