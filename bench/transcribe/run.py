@@ -160,11 +160,12 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, binary: pathlib.Path, workdir: pathlib.Path, models: pathlib.Path):
+    def __init__(self, binary: pathlib.Path, workdir: pathlib.Path, models: pathlib.Path, extra_env: dict | None = None):
+        workdir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.log = open(workdir / "hearth.log", "wb")
-        env = dict(os.environ, RUST_LOG=os.environ.get("RUST_LOG", "warn,hearth_transcribe=info"), HEARTH_MODELS_DIR=str(models))
+        env = dict(os.environ, RUST_LOG=os.environ.get("RUST_LOG", "warn,hearth_transcribe=info"), HEARTH_MODELS_DIR=str(models), **(extra_env or {}))
         self.proc = subprocess.Popen(
             [str(binary), "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(workdir / "data")],
             stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
@@ -209,8 +210,32 @@ class Server:
             self.proc.kill()
 
 
+def long_file(out: pathlib.Path, tmp: pathlib.Path, hours: float = 2.0) -> tuple[float, str]:
+    """A FLAC of `hours` of mostly silence (room hum at -60 dB) with a spoken sentence every
+    10 minutes; returns its duration and the reference text."""
+    said = [c[0] for c in CALLS] * 4
+    minutes = int(hours * 60)
+    pieces, ref = [], []
+    for i, m in enumerate(range(0, minutes, 10)):
+        sp = tmp / f"long{i}.wav"
+        run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(tmp / "raw.wav"), said[i]])
+        run(["sox", str(tmp / "raw.wav"), "-r", "16000", "-c", "1", "-b", "16", str(sp)])
+        d = float(subprocess.run(["soxi", "-D", str(sp)], capture_output=True, text=True, check=True).stdout)
+        gap = tmp / f"gap{i}.wav"
+        run(["sox", "-n", "-r", "16000", "-c", "1", "-b", "16", str(gap), "synth", str(600 - d), "brownnoise", "vol", "0.001"])
+        pieces += [str(sp), str(gap)]
+        ref.append(said[i])
+    run(["sox", *pieces, str(out)])
+    dur = float(subprocess.run(["soxi", "-D", str(out)], capture_output=True, text=True, check=True).stdout)
+    return dur, " ".join(ref)
+
+
+def load_average() -> float:
+    return float(pathlib.Path("/proc/loadavg").read_text().split()[0])
+
+
 def hearth_transcribe(srv: Server, tx, s3, bucket: str, path: pathlib.Path, name: str, vocabulary: str | None = None) -> tuple[str, float, int]:
-    key = f"media/{name}.wav"
+    key = f"media/{name}{path.suffix}"
     s3.upload_file(str(path), bucket, key)
     kwargs = {"Settings": {"VocabularyName": vocabulary}} if vocabulary else {}
     tx.start_transcription_job(TranscriptionJobName=name, LanguageCode="en-US", Media={"MediaFileUri": f"s3://{bucket}/{key}"}, OutputBucketName=bucket, **kwargs)
@@ -275,11 +300,13 @@ def main() -> None:
     ap.add_argument("--bin", default=str(REPO / "target/release/hearth"))
     ap.add_argument("--peer-python", default=os.environ.get("FASTER_WHISPER_PYTHON", sys.executable))
     ap.add_argument("--models", default=os.environ.get("HEARTH_MODELS_DIR", str(REPO / "target/test-models")))
+    ap.add_argument("--also-model", default="whisper-base", help="a second Hearth model run on the calls (WER, RTF); empty to skip")
+    ap.add_argument("--long-hours", type=float, default=2.0, help="length of the long mostly-silent file (0 to skip)")
     args = ap.parse_args()
     if not args.no_build:
         subprocess.run(["cargo", "build", "--release", "-p", "hearth"], cwd=REPO, check=True)
     binary, models = pathlib.Path(args.bin), pathlib.Path(args.models)
-    subprocess.run([str(binary), "models", "fetch", MODEL], env=dict(os.environ, HEARTH_MODELS_DIR=str(models)), check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([str(binary), "models", "fetch", MODEL, *([args.also_model] if args.also_model else [])], env=dict(os.environ, HEARTH_MODELS_DIR=str(models)), check=True, stdout=subprocess.DEVNULL)
     model_dir = peer_model_dir(models)
     have_peer = subprocess.run([args.peer_python, "-c", "import faster_whisper"], capture_output=True).returncode == 0
 
@@ -304,6 +331,9 @@ def main() -> None:
     sil = audio / "silence60.wav"
     run(["sox", "-n", "-r", "16000", "-c", "1", "-b", "16", str(sil), "trim", "0", "60"])
     total_audio = sum(c[3] for c in cases)
+    long_path = audio / "long.flac"
+    long_dur, long_ref = long_file(long_path, work, args.long_hours) if args.long_hours > 0 else (0.0, "")
+    load_start = load_average()
     print(f"test set: {len(cases)} files, {total_audio:.0f} s of speech audio; {len(term_cases)} product-name sentences; 60 s silence")
 
     srv = Server(binary, work, models)
@@ -345,9 +375,50 @@ def main() -> None:
             print(f"terms {name}: plain {text!r} | vocab {text_v!r}")
         results["hearth"]["term_recall_plain"] = hits_plain / total_terms
         results["hearth"]["term_recall_vocabulary"] = hits_vocab / total_terms
+        # Over-biasing: the vocabulary on calls that never say its terms (clean condition).
+        e_plain = e_vocab = n_words = false_terms = 0
+        vocab_terms = {"Wix", "Velo", "Ascend", "Bookings", "Editor"}
+        for name, p, ref, dur, cond in cases:
+            if cond != "clean":
+                continue
+            text, _, _ = hearth_transcribe(srv, tx, s3, bucket, p, name + "-plain2")
+            text_v, _, _ = hearth_transcribe(srv, tx, s3, bucket, p, name + "-vocab", vocabulary="products")
+            e_plain += edit_distance(words_of(ref), words_of(text))
+            e_vocab += edit_distance(words_of(ref), words_of(text_v))
+            n_words += len(words_of(ref))
+            false_terms += sum(1 for w in re.findall(r"[A-Za-z]+", text_v) if w in vocab_terms)
+            if text != text_v:
+                print(f"vocab changed {name}: {text!r} -> {text_v!r}")
+        results["hearth"]["calls_wer_plain"] = e_plain / n_words
+        results["hearth"]["calls_wer_vocabulary"] = e_vocab / n_words
+        results["hearth"]["calls_false_terms_vocabulary"] = false_terms
         results["hearth"]["peak_rss_mib"] = srv.peak_rss_mib()
+        if long_dur:
+            before = srv.peak_rss_mib()
+            text, took, _ = hearth_transcribe(srv, tx, s3, bucket, long_path, "long")
+            after = srv.peak_rss_mib()
+            results["hearth"]["long"] = {"seconds": long_dur, "file_mib": long_path.stat().st_size / 2**20, "took_s": took, "wer": edit_distance(words_of(long_ref), words_of(text)) / len(words_of(long_ref)), "peak_rss_before_mib": before, "peak_rss_after_mib": after}
+            print(f"long file: {results['hearth']['long']}")
     finally:
         srv.stop()
+
+    if args.also_model:
+        srv2 = Server(binary, work / "also", models, {"HEARTH_TRANSCRIBE_MODEL": args.also_model})
+        try:
+            tx, s3 = srv2.client("transcribe"), srv2.client("s3")
+            s3.create_bucket(Bucket="bench-also")
+            hearth_transcribe(srv2, tx, s3, "bench-also", sil, "warmup")
+            errs = words = 0
+            took_all = 0.0
+            for name, p, ref, dur, cond in cases:
+                text, took, _ = hearth_transcribe(srv2, tx, s3, "bench-also", p, name)
+                errs += edit_distance(words_of(ref), words_of(text))
+                words += len(words_of(ref))
+                took_all += took
+            results["hearth_also"] = {"model": args.also_model, "wer": errs / words, "rtf": took_all / total_audio, "peak_rss_mib": srv2.peak_rss_mib()}
+            print(f"hearth {args.also_model}: {results['hearth_also']}")
+        finally:
+            srv2.stop()
 
     if have_peer:
         files = [c[1] for c in cases]
@@ -383,7 +454,7 @@ def main() -> None:
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     cpu = next((l.split(":", 1)[1].strip() for l in pathlib.Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("model name")), platform.processor())
-    meta = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "commit": commit, "cpus": os.cpu_count(), "cpu": cpu, "kernel": platform.release(), "audio_seconds": total_audio, "files": len(cases)}
+    meta = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), "commit": commit, "load_average_start": load_start, "load_average_end": load_average(), "cpus": os.cpu_count(), "cpu": cpu, "kernel": platform.release(), "audio_seconds": total_audio, "files": len(cases)}
     out = {"meta": meta, **results}
     day = datetime.date.today().isoformat()
     res_dir = REPO / "bench/results"
@@ -393,7 +464,8 @@ def main() -> None:
     lines = [
         f"# Transcribe benchmark {day} (commit {commit}, {os.cpu_count()} CPUs: {cpu})",
         "",
-        f"{len(cases)} synthetic calls, {total_audio:.0f} s of audio; Whisper tiny.en weights on both sides.",
+        f"{len(cases)} synthetic calls, {total_audio:.0f} s of audio; Whisper tiny.en weights on both sides. "
+        f"Load average {meta['load_average_start']:.1f} at the start, {meta['load_average_end']:.1f} at the end (2 cores shared with other work).",
         "",
         "| system | WER | RTF | peak RSS MiB | silence 60 s → words | term recall plain → with vocabulary/hotwords |",
         "|---|---|---|---|---|---|",
@@ -403,6 +475,18 @@ def main() -> None:
         p = results["peer"]
         for b in ("beam1", "beam5"):
             lines.append(f"| faster-whisper f32 {b} | {p[b]['wer']:.3f} | {p[b]['rtf']:.3f} | {p[b]['peak_rss_mib']:.0f} | {p['silence_words'] if b == 'beam1' else ''} | {(str(round(p['term_recall_plain'], 2)) + ' → ' + str(round(p['term_recall_hotwords'], 2))) if b == 'beam1' else ''} |")
+    lines += [
+        "",
+        f"Custom vocabulary on the clean calls, which never say its terms (over-biasing check): WER {h['calls_wer_plain']:.3f} without → {h['calls_wer_vocabulary']:.3f} with; "
+        f"{h['calls_false_terms_vocabulary']} vocabulary terms written where none was said.",
+    ]
+    if "long" in h:
+        lg = h["long"]
+        lines += ["", f"Long file: {lg['seconds'] / 3600:.1f} h FLAC ({lg['file_mib']:.1f} MiB) of room noise with a sentence every 10 min: "
+                  f"{lg['took_s']:.0f} s, WER {lg['wer']:.3f}; server peak RSS {lg['peak_rss_before_mib']:.0f} MiB before → {lg['peak_rss_after_mib']:.0f} MiB after."]
+    if "hearth_also" in results:
+        a = results["hearth_also"]
+        lines += ["", f"Hearth with {a['model']} on the same calls: WER {a['wer']:.3f}, RTF {a['rtf']:.3f}, peak RSS {a['peak_rss_mib']:.0f} MiB."]
     lines += ["", "Per condition (WER / RTF):", "", "| condition | Hearth | faster-whisper beam1 | faster-whisper beam5 |", "|---|---|---|---|"]
     for cond, *_ in CONDITIONS:
         hc = h["conditions"][cond]

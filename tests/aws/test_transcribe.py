@@ -114,6 +114,7 @@ def run(env, media: bytes, **kwargs) -> tuple[dict, dict | None]:
     uri = put(env, f"media/{name}.wav", media)
     kwargs.setdefault("LanguageCode", "en-US")
     kwargs.setdefault("OutputBucketName", env["bucket"])
+    kwargs = {k: v for k, v in kwargs.items() if v is not None}
     resp = env["tx"].start_transcription_job(TranscriptionJobName=name, Media={"MediaFileUri": uri}, **kwargs)
     assert resp["TranscriptionJob"]["TranscriptionJobStatus"] in ("QUEUED", "IN_PROGRESS")
     job = wait(env, name)
@@ -252,7 +253,7 @@ def test_language_model_trains_and_is_used(tx_env):
 
 
 def test_silence_gives_an_empty_transcript(tx_env):
-    job, doc = run(tx_env, silence(20.0))
+    job, doc = run(tx_env, silence(60.0))
     assert job["TranscriptionJobStatus"] == "COMPLETED", job.get("FailureReason")
     assert doc["results"]["transcripts"][0]["transcript"] == ""
     assert doc["results"]["items"] == []
@@ -289,8 +290,12 @@ def test_request_errors_are_aws_errors(tx_env):
         tx.get_transcription_job(TranscriptionJobName=uid("nope"))
     with aws_error("BadRequestException", 400):
         tx.start_transcription_job(TranscriptionJobName=uid("j"), LanguageCode="en-US", Media={"MediaFileUri": uri}, OutputBucketName=bucket, Settings={"VocabularyName": uid("missing")})
-    with aws_error("BadRequestException", 400, "outputBucketName"):
-        tx.start_transcription_job(TranscriptionJobName=uid("j"), LanguageCode="en-US", Media={"MediaFileUri": uri})
+    with aws_error("BadRequestException", 400, "OutputBucketName when you specify OutputKey"):
+        tx.start_transcription_job(TranscriptionJobName=uid("j"), LanguageCode="en-US", Media={"MediaFileUri": uri}, OutputKey="out/")
+    with aws_error("BadRequestException", 400, "Member must satisfy enum value set"):
+        tx.start_transcription_job(TranscriptionJobName=uid("j"), LanguageCode="xx-XX", Media={"MediaFileUri": uri}, OutputBucketName=bucket)
+    with aws_error("BadRequestException", 400, "isn't supported"):
+        tx.start_transcription_job(TranscriptionJobName=uid("j"), LanguageCode="zu-ZA", Media={"MediaFileUri": uri}, OutputBucketName=bucket)
     big = put(tx_env, "vocab/big.txt", ("Phrase\tDisplayAs\n" + "word\tWord\n" * 6000).encode())
     r = tx.create_vocabulary(VocabularyName=uid("big"), LanguageCode="en-US", VocabularyFileUri=big)
     assert r["VocabularyState"] == "FAILED" and "50 KB" in r["FailureReason"], r

@@ -19,6 +19,9 @@ use super::tokens::Vocab;
 
 /// Longest text (in tokens) one window may produce (openai-whisper's `sample_len`).
 pub const MAX_NEW_TOKENS: usize = 224;
+/// When no temperature gives an acceptable text, a no-speech probability above this marks the
+/// window as non-speech (music, noise) rather than keeping an improbable text.
+pub const HALLUCINATION_NO_SPEECH: f32 = 0.15;
 /// Longest prompt in tokens (the last tokens are kept).
 pub const MAX_PROMPT_TOKENS: usize = 223;
 
@@ -201,7 +204,15 @@ pub fn decode_window(model: &Whisper, vocab: &Vocab, enc: &Tensor, s: &DecodeSet
             best = Some((decoded, cache));
         }
     }
-    Ok((best.map(|(d, _)| d), base))
+    // Every temperature failed the checks: a window whose best text still loops, or is
+    // improbable while the model gives some weight to "no speech", is music or noise the
+    // detector let through (hallucinations such as ". . ." or "Thank you." on a melody).
+    let best = best.map(|(d, _)| d).filter(|d| {
+        let looping = d.compression_ratio > s.compression_ratio_threshold;
+        let unlikely = d.avg_logprob < s.logprob_threshold && d.no_speech_prob > HALLUCINATION_NO_SPEECH;
+        !(looping || unlikely)
+    });
+    Ok((best, base))
 }
 
 /// Beam search over one window (openai-whisper's `BeamSearchDecoder` at temperature 0 with

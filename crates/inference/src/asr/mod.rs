@@ -328,6 +328,7 @@ impl Loaded {
             return Ok(WindowResult { no_speech_prob: 1.0, ..Default::default() });
         };
         let words = align::align(&self.model, &self.vocab, &cache, &d.tokens, n, heads, language).map_err(compute)?;
+        tracing::debug!(no_speech = d.no_speech_prob, logprob = d.avg_logprob, ratio = d.compression_ratio, temperature = d.temperature, "speech window text");
         Ok(WindowResult { words, text: self.vocab.decode(&d.tokens), avg_logprob: d.avg_logprob, no_speech_prob: d.no_speech_prob, alternatives: Vec::new() })
     }
 
