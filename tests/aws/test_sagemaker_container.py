@@ -224,7 +224,8 @@ def test_memory_limit_restarts_the_worker_and_utilization_is_reported(env):
             break
         assert time.monotonic() < deadline, "no MemoryUtilization"
         time.sleep(0.5)
-    assert all(0 < p["Minimum"] < 100 for p in stats), stats
+    # Every point is a measurement (> 0); the worker may be seen over 100% before its kill.
+    assert all(0 < p["Minimum"] and p["Maximum"] < 200 for p in stats), stats
     assert stats[0]["Unit"] == "Percent"
     sm.delete_endpoint(EndpointName=ep)
     wait_gone(after)

@@ -221,8 +221,12 @@ impl Hosting {
                 let Some(model) = v.model() else { continue };
                 let spec = v.spec();
                 let Some(limit) = memory::limit_bytes(&spec.capacity) else { continue };
+                let bytes = model.memory_bytes();
+                if bytes == 0 {
+                    continue; // local containers not measured yet
+                }
                 let workers = model.workers().max(1) as f64;
-                let pct = model.memory_bytes() as f64 / workers / limit as f64 * 100.0;
+                let pct = bytes as f64 / workers / limit as f64 * 100.0;
                 let d = MetricDatum::new("AWS/SageMaker", "MemoryUtilization", now, pct).dimension("EndpointName", &f.endpoint).dimension("VariantName", &spec.name).unit(Unit::Percent);
                 if let Err(e) = self.metrics.record(&scope, d) {
                     tracing::debug!(error = %e, "memory metric dropped");

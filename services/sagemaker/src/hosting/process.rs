@@ -416,6 +416,7 @@ async fn supervise(w: Arc<Worker>, spec: Arc<WorkerSpec>, client: HttpClient, fi
         }
         backoff = Duration::from_millis(500);
         *w.killed.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        w.rss.store(0, Ordering::Relaxed); // not measured yet
         w.set(WorkerState::Ready { port, pid });
         tracing::info!(endpoint = %spec.endpoint, variant = %spec.variant, worker = w.index, port, pid, ms = started.elapsed().as_secs_f64() * 1000.0, "container healthy");
         if let Some(f) = first.take() {
