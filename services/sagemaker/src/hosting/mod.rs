@@ -12,7 +12,9 @@
 //! (serverless `MaxConcurrency` → `ThrottlingException`; a cold variant loads its model, timed
 //! as `ModelSetupTime`), run the container, and record `AWS/SageMaker` metrics with
 //! `EndpointName` + `VariantName`: `Invocations`, `Invocation4XXErrors`, `Invocation5XXErrors`,
-//! `InvocationsPerInstance`, `ModelLatency` and `OverheadLatency` (microseconds),
+//! `InvocationsPerInstance`, `ModelLatency` and `OverheadLatency` (microseconds; gathered in
+//! memory and written once a second per variant: counts as statistic sets, latencies as value
+//! lists, so a busy endpoint does not write a row per metric and invocation),
 //! `ModelSetupTime` (cold starts), `ConcurrentRequestsPerModel`; and every reaper tick,
 //! `MemoryUtilization` of each loaded variant (its workers' resident memory against the
 //! variant's memory size, in percent).
@@ -28,7 +30,7 @@ pub mod xgboost;
 use crate::domain::fleet::{AcquireError, Capacity, ContainerRequest, Deployment, Fleet, ModelSource, RouteError, Variant, VariantSpec};
 use crate::store::{self, EndpointRecord, VariantState};
 use hearth_inference::tabular::Engine;
-use hearth_runtime::metrics::{MetricDatum, Unit};
+use hearth_runtime::metrics::{MetricDatum, Sample, StatisticSet, Unit};
 use hearth_runtime::{Clock, MetaStore, Metrics, Scope};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -37,6 +39,9 @@ use std::time::{Duration, Instant};
 use crate::domain::fleet::{ModelLoader, ModelRuntime};
 use process::{ProcessLoader, ProcessOptions};
 use xgboost::XgbLoader;
+
+/// How often invocation metrics are written (one datum per metric, variant and interval).
+pub const METRICS_FLUSH: Duration = Duration::from_secs(1);
 
 /// Largest `InvokeEndpoint` body for instance endpoints (6 MB).
 pub const MAX_BODY: usize = 6 * 1024 * 1024;
@@ -121,6 +126,8 @@ pub struct Hosting {
     opts: HostingOptions,
     containers: Arc<ProcessOptions>,
     fleets: Mutex<HashMap<(Scope, String), Cached>>,
+    /// Invocation metrics of the current second, per (scope, endpoint, variant).
+    pending: Mutex<HashMap<(Scope, String, String), Pending>>,
 }
 
 /// Loads a variant's model: a registered local container image as processes, anything else
@@ -166,6 +173,7 @@ impl Hosting {
             engine,
             opts,
             fleets: Mutex::new(HashMap::new()),
+            pending: Mutex::new(HashMap::new()),
         })
     }
 
@@ -180,6 +188,15 @@ impl Hosting {
                 let Some(h) = weak.upgrade() else { return };
                 h.reap_idle();
                 h.record_memory();
+            }
+        });
+        let weak = Arc::downgrade(self);
+        let clock = self.clock.clone();
+        tokio::spawn(async move {
+            loop {
+                clock.sleep(METRICS_FLUSH).await;
+                let Some(h) = weak.upgrade() else { return };
+                h.flush_metrics();
             }
         });
     }
@@ -377,35 +394,79 @@ impl Hosting {
         }
     }
 
+    /// Add one invocation to the variant's metrics of the current second.
     fn record(&self, scope: &Scope, endpoint: &str, spec: &VariantSpec, o: Outcome) {
-        let now = self.clock.now();
-        let datum = |name: &str, v: f64, unit: Unit| MetricDatum::new("AWS/SageMaker", name, now, v).dimension("EndpointName", endpoint).dimension("VariantName", &spec.name).unit(unit);
         let micros = |d: Duration| d.as_secs_f64() * 1e6;
         let instances = match spec.capacity {
             Capacity::Instances { count, .. } => count.max(1) as f64,
             Capacity::Serverless { .. } => 1.0,
         };
-        let mut data = vec![
-            datum("Invocations", 1.0, Unit::Count),
-            datum("InvocationsPerInstance", 1.0 / instances, Unit::Count),
-            datum("Invocation4XXErrors", if (400..500).contains(&o.status) { 1.0 } else { 0.0 }, Unit::Count),
-            datum("Invocation5XXErrors", if o.status >= 500 { 1.0 } else { 0.0 }, Unit::Count),
-            datum("ConcurrentRequestsPerModel", o.concurrent as f64, Unit::Count),
-        ];
+        let mut acc = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        let a = acc.entry((scope.clone(), endpoint.to_string(), spec.name.clone())).or_default();
+        a.invocations += 1.0;
+        a.per_instance = 1.0 / instances;
+        a.e4 += f64::from(u8::from((400..500).contains(&o.status)));
+        a.e5 += f64::from(u8::from(o.status >= 500));
+        a.concurrent.push(f64::from(o.concurrent));
         let setup = o.setup.unwrap_or_default();
         if let Some(m) = o.model {
-            data.push(datum("ModelLatency", micros(m), Unit::Microseconds));
-            data.push(datum("OverheadLatency", micros(o.total.saturating_sub(m).saturating_sub(setup)), Unit::Microseconds));
+            a.model.push(micros(m));
+            a.overhead.push(micros(o.total.saturating_sub(m).saturating_sub(setup)));
         }
         if let Some(s) = o.setup {
-            data.push(datum("ModelSetupTime", micros(s), Unit::Microseconds));
+            a.setup.push(micros(s));
         }
-        for d in data {
-            if let Err(e) = self.metrics.record(scope, d) {
-                tracing::debug!(error = %e, "endpoint metric dropped");
+    }
+
+    /// Write the accumulated invocation metrics: counts as statistic sets, latencies as value
+    /// lists (so percentiles stay exact), one datum per metric and second instead of one per
+    /// invocation.
+    pub fn flush_metrics(&self) {
+        let pending = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
+        let now = self.clock.now();
+        for ((scope, endpoint, variant), a) in pending {
+            let datum = |name: &str, unit: Unit| MetricDatum::new("AWS/SageMaker", name, now, 0.0).dimension("EndpointName", &endpoint).dimension("VariantName", &variant).unit(unit);
+            let n = a.invocations;
+            let count = |sum: f64, value_each: f64| {
+                let (lo, hi) = if sum <= 0.0 { (0.0, 0.0) } else if sum >= n * value_each { (value_each, value_each) } else { (0.0, value_each) };
+                Sample::Stats(StatisticSet { sample_count: n, sum, minimum: lo, maximum: hi })
+            };
+            let mut data = vec![
+                datum("Invocations", Unit::Count).sample(count(n, 1.0)),
+                datum("InvocationsPerInstance", Unit::Count).sample(count(n * a.per_instance, a.per_instance)),
+                datum("Invocation4XXErrors", Unit::Count).sample(count(a.e4, 1.0)),
+                datum("Invocation5XXErrors", Unit::Count).sample(count(a.e5, 1.0)),
+            ];
+            for (name, unit, values) in [
+                ("ConcurrentRequestsPerModel", Unit::Count, a.concurrent),
+                ("ModelLatency", Unit::Microseconds, a.model),
+                ("OverheadLatency", Unit::Microseconds, a.overhead),
+                ("ModelSetupTime", Unit::Microseconds, a.setup),
+            ] {
+                for chunk in values.chunks(150) {
+                    data.push(datum(name, unit).sample(Sample::Values { values: chunk.to_vec(), counts: Vec::new() }));
+                }
+            }
+            for d in data {
+                if let Err(e) = self.metrics.record(&scope, d) {
+                    tracing::debug!(error = %e, "endpoint metric dropped");
+                }
             }
         }
     }
+}
+
+/// One variant's invocation metrics since the last flush.
+#[derive(Default)]
+struct Pending {
+    invocations: f64,
+    per_instance: f64,
+    e4: f64,
+    e5: f64,
+    concurrent: Vec<f64>,
+    model: Vec<f64>,
+    overhead: Vec<f64>,
+    setup: Vec<f64>,
 }
 
 struct Outcome {
