@@ -222,7 +222,7 @@ def long_file(out: pathlib.Path, tmp: pathlib.Path, hours: float = 2.0) -> tuple
         run(["sox", str(tmp / "raw.wav"), "-r", "16000", "-c", "1", "-b", "16", str(sp)])
         d = float(subprocess.run(["soxi", "-D", str(sp)], capture_output=True, text=True, check=True).stdout)
         gap = tmp / f"gap{i}.wav"
-        run(["sox", "-n", "-r", "16000", "-c", "1", "-b", "16", str(gap), "synth", str(600 - d), "brownnoise", "vol", "0.001"])
+        run(["sox", "-n", "-r", "16000", "-c", "1", "-b", "16", str(gap), "synth", str(600 - d), "brownnoise", "vol", "0.0003"])
         pieces += [str(sp), str(gap)]
         ref.append(said[i])
     run(["sox", *pieces, str(out)])
