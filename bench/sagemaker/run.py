@@ -258,6 +258,7 @@ def main() -> None:
             time.sleep(3.0)  # idle 2 s + the reaper's 0.5 s tick
             cold.append(once("bench-sl"))
             warm.extend(once("bench-sl") for _ in range(50))
+        time.sleep(2.5)  # metrics are written once a second, then batched by the store
         setup = cw.get_metric_statistics(Namespace="AWS/SageMaker", MetricName="ModelSetupTime", Dimensions=[{"Name": "EndpointName", "Value": "bench-sl"}, {"Name": "VariantName", "Value": "AllTraffic"}],
                                          StartTime=time.time() - 3600, EndTime=time.time() + 60, Period=3600, Statistics=["Average", "Maximum", "SampleCount"])["Datapoints"]
         result["cold_start"] = {
