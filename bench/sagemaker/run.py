@@ -112,7 +112,9 @@ def start_peer(model_path: pathlib.Path, s3bench) -> tuple[subprocess.Popen, str
         seen.append(line)
         if "ready" in line:
             break
-        assert line and len(seen) < 20, "".join(seen)
+        if not line or len(seen) >= 20:
+            proc.kill()
+            sys.exit("the peer server did not start:\n" + "".join(seen))
     return proc, f"http://127.0.0.1:{port}/invocations"
 
 
