@@ -337,7 +337,7 @@ def main() -> None:
     load_start = load_average()
     print(f"test set: {len(cases)} files, {total_audio:.0f} s of speech audio; {len(term_cases)} product-name sentences; 60 s silence")
 
-    srv = Server(binary, work, models)
+    srv = Server(binary, work, models, {"HEARTH_TRANSCRIBE_MODEL": MODEL})
     results: dict = {"hearth": {}, "peer": {}}
     try:
         tx, s3 = srv.client("transcribe"), srv.client("s3")

@@ -2,7 +2,7 @@
 
 Speech is synthesised with espeak-ng and sox (Debian packages; .ci/run installs them) from
 known sentences, uploaded to Hearth's S3, transcribed by StartTranscriptionJob with the real
-Whisper tiny.en model (`hearth models fetch whisper-tiny-en`), and the transcript JSON is read
+Whisper model (`hearth models fetch whisper-base`, the default), and the transcript JSON is read
 back from the output bucket exactly as the seed's call-analytics flow does.
 """
 
@@ -81,7 +81,7 @@ def wer(reference: str, hypothesis: str) -> float:
 
 @pytest.fixture(scope="module")
 def tx_env(hearth, s3):
-    fetch_models("whisper-tiny-en")
+    fetch_models("whisper-tiny-en", "whisper-base")
     bucket = uid("transcribe")
     s3.create_bucket(Bucket=bucket)
     return {"tx": hearth.client("transcribe"), "s3": s3, "bucket": bucket, "hearth": hearth}
@@ -326,7 +326,7 @@ def test_list_transcription_jobs_pages_and_filters(tx_env):
 
 def test_accepted_job_survives_kill9_and_completes_after_restart(own_hearth):
     """A job in progress when the server dies is resumed by the restarted server (durable job)."""
-    fetch_models("whisper-tiny-en")
+    fetch_models("whisper-tiny-en", "whisper-base")
     s3, tx = own_hearth.client("s3"), own_hearth.client("transcribe")
     bucket = uid("durable")
     s3.create_bucket(Bucket=bucket)
