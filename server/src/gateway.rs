@@ -41,6 +41,7 @@ pub async fn handle(State(gw): State<Arc<Gateway>>, req: http::Request<Body>) ->
     async move {
         let started = Instant::now();
         let (parts, body) = req.into_parts();
+        let expects_continue = parts.headers.get(http::header::EXPECT).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
         let service = sigv4::credential_scope(&parts).map(|s| s.service);
         let (service_name, resp, operation, account) = match service.as_deref() {
             Some("s3") | None if !looks_buffered(&parts) => {
@@ -54,6 +55,14 @@ pub async fn handle(State(gw): State<Arc<Gateway>>, req: http::Request<Body>) ->
                 (name, into_response(reply), op, account)
             }
         };
+        let mut resp = resp;
+        if expects_continue && !resp.status().is_success() {
+            // An early answer to `Expect: 100-continue`: the client may never send the body it
+            // announced, and the connection's framing can no longer be trusted (hyper would read
+            // the next request's bytes as the unsent body). Close it after this response, as
+            // RFC 9110 §10.1.1 allows; the client opens a new connection for its next request.
+            resp.headers_mut().insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
+        }
         let status = resp.status().as_u16();
         let elapsed = started.elapsed();
         gw.metrics.observe_http(service_name, operation.unwrap_or("-"), status, elapsed);

@@ -173,6 +173,34 @@ def test_missing_key_and_bucket_errors(s3, bucket):
         s3.list_objects_v2(Bucket=missing)
 
 
+def test_early_error_with_expect_continue_keeps_connection_sane(hearth, s3, bucket):
+    """boto3 sends `Expect: 100-continue` with PutObject and skips the body when the answer comes
+    first (e.g. NoSuchBucket). The server must not read the next request as that body: it closes
+    the connection after such an answer, and the next calls on the same client work."""
+    import socket
+
+    sock = socket.create_connection((hearth.host, hearth.port), timeout=10)
+    sock.sendall(
+        f"PUT /{unique_name('missing')}/k HTTP/1.1\r\nHost: {hearth.host}:{hearth.port}\r\n"
+        "Content-Length: 5\r\nExpect: 100-continue\r\n\r\n".encode()
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = sock.recv(4096)
+        assert chunk, "connection closed before an answer"
+        head += chunk
+    sock.close()
+    status_line, *headers = head.split(b"\r\n\r\n")[0].decode().split("\r\n")
+    assert status_line.split()[1] == "403"
+    assert "connection: close" in [h.lower() for h in headers]
+
+    for _ in range(3):
+        with aws_error("NoSuchBucket", 404, NO_SUCH_BUCKET):
+            s3.put_object(Bucket=unique_name("missing"), Key="k", Body=b"some bytes")
+        s3.put_object(Bucket=bucket, Key="after-early-error", Body=b"")
+        assert s3.get_object(Bucket=bucket, Key="after-early-error")["ContentLength"] == 0
+
+
 def test_delete_object_is_idempotent(s3, bucket):
     s3.put_object(Bucket=bucket, Key="gone", Body=b"x")
     first = s3.delete_object(Bucket=bucket, Key="gone")
