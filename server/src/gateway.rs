@@ -42,6 +42,7 @@ pub async fn handle(State(gw): State<Arc<Gateway>>, req: http::Request<Body>) ->
         let started = Instant::now();
         let (parts, body) = req.into_parts();
         let expects_continue = parts.headers.get(http::header::EXPECT).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+        let empty_body = parts.headers.get(http::header::CONTENT_LENGTH).is_some_and(|v| v.as_bytes() == b"0");
         let service = sigv4::credential_scope(&parts).map(|s| s.service);
         let (service_name, resp, operation, account) = match service.as_deref() {
             Some("s3") | None if !looks_buffered(&parts) => {
@@ -56,11 +57,13 @@ pub async fn handle(State(gw): State<Arc<Gateway>>, req: http::Request<Body>) ->
             }
         };
         let mut resp = resp;
-        if expects_continue && !resp.status().is_success() {
-            // An early answer to `Expect: 100-continue`: the client may never send the body it
-            // announced, and the connection's framing can no longer be trusted (hyper would read
-            // the next request's bytes as the unsent body). Close it after this response, as
-            // RFC 9110 §10.1.1 allows; the client opens a new connection for its next request.
+        if expects_continue && (empty_body || !resp.status().is_success()) {
+            // A final answer to `Expect: 100-continue` without a `100 Continue` before it (hyper
+            // sends one only when a non-empty body is read): the client may never send the body
+            // it announced, so hyper would read the next request's bytes as that body; and
+            // botocore, having taken this answer during its wait for 100, keeps its status line
+            // for the connection's next response. Close the connection after this response, as
+            // RFC 9110 §10.1.1 allows; the client opens a new one for its next request.
             resp.headers_mut().insert(http::header::CONNECTION, http::HeaderValue::from_static("close"));
         }
         let status = resp.status().as_u16();

@@ -201,6 +201,16 @@ def test_early_error_with_expect_continue_keeps_connection_sane(hearth, s3, buck
         assert s3.get_object(Bucket=bucket, Key="after-early-error")["ContentLength"] == 0
 
 
+def test_empty_put_then_more_puts_on_one_connection(s3, bucket):
+    # An empty body gets no `100 Continue` (nothing to send); the next request on the client's
+    # connection must still be read and answered normally.
+    s3.put_object(Bucket=bucket, Key="empty", Body=b"")
+    s3.put_object(Bucket=bucket, Key="small", Body=b"a" * 44)
+    s3.put_object(Bucket=bucket, Key="empty", Body=b"")
+    assert s3.get_object(Bucket=bucket, Key="small")["Body"].read() == b"a" * 44
+    assert s3.head_object(Bucket=bucket, Key="empty")["ContentLength"] == 0
+
+
 def test_delete_object_is_idempotent(s3, bucket):
     s3.put_object(Bucket=bucket, Key="gone", Body=b"x")
     first = s3.delete_object(Bucket=bucket, Key="gone")

@@ -143,9 +143,9 @@ def test_music_and_noise_give_no_words(tx_env):
 
 def test_bad_media_fails_with_aws_reasons(tx_env):
     wav = speak(AGENT)
-    # 0-length audio: a WAV header with no samples (an empty S3 object cannot be uploaded to
-    # Hearth's S3 today: PutObject with an empty body does not answer).
+    # 0-length audio: an empty object, and a WAV header with no samples.
     cases = {
+        "empty": (b"", None),
         "header only": (wav[:44], None),
         "truncated flac": (sox_make(["-n", "-r", "16000", "-c", "1", "{out}", "synth", "5", "sine", "300"], ".flac")[:200], None),
         "amr": (b"#!AMR\n" + bytes(range(256)) * 4, "amr"),
