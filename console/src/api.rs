@@ -36,7 +36,8 @@ const DEFAULT_RANGE_SECS: i64 = 3 * 3600;
 /// History items the alarms page shows per alarm (DescribeAlarmHistory's largest page).
 const HISTORY_ITEMS: usize = 100;
 
-fn rfc3339(t: OffsetDateTime) -> String {
+/// A time as RFC 3339 text (empty if it cannot be formatted).
+pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
 
@@ -74,7 +75,11 @@ pub(crate) struct RegionQuery {
 }
 
 /// The scope of a request: the session's account in the asked (or default) region.
-fn scope(console: &Console, s: &SessionInfo, region: Option<&str>) -> Result<Scope, ApiError> {
+pub(crate) fn scope(
+    console: &Console,
+    s: &SessionInfo,
+    region: Option<&str>,
+) -> Result<Scope, ApiError> {
     let region = region
         .filter(|r| !r.is_empty())
         .unwrap_or(&console.inner.default_region);

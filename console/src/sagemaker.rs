@@ -18,6 +18,7 @@
 //! ([`hearth_sagemaker::store`], [`hearth_sagemaker::deployments`]); metrics and alarm states
 //! through CloudWatch's in-process API.
 
+use crate::api::{rfc3339, scope};
 use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::{Query, State};
@@ -28,37 +29,15 @@ use hearth_runtime::{ListQuery, Scope};
 use hearth_sagemaker::store::{DeploymentRecord, EndpointRecord};
 use http::{header, HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::auth::Signed;
 use crate::http_util::{json, ApiError};
-use crate::session::SessionInfo;
 use crate::Console;
 
 /// Chart resolution and range.
 const PERIOD: i64 = 10;
 const RANGE_SECS: i64 = 10 * 60;
-
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
-}
-
-fn scope(console: &Console, s: &SessionInfo, region: Option<&str>) -> Result<Scope, ApiError> {
-    let region = region
-        .filter(|r| !r.is_empty())
-        .unwrap_or(&console.inner.default_region);
-    let valid = region.len() <= 32
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if !valid {
-        return Err(ApiError::invalid(format!(
-            "The value {region} for parameter region is invalid."
-        )));
-    }
-    Ok(Scope::new(s.account.clone(), region))
-}
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
