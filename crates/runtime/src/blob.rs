@@ -158,6 +158,15 @@ impl BlobStore {
         Ok(file.take(len))
     }
 
+    /// Open a blob for blocking, positioned reads (for readers that run on blocking threads).
+    /// The open file keeps the bytes readable even if the blob is deleted afterwards (the
+    /// directory entry goes, the data stays until the handle is dropped). Fails with `NotFound`
+    /// if the blob does not exist and `InvalidInput` if the id is malformed.
+    pub async fn open_file(&self, id: &BlobId) -> std::io::Result<std::fs::File> {
+        let path = self.path_of(id)?;
+        Ok(tokio::fs::File::open(&path).await?.into_std().await)
+    }
+
     /// Size of a stored blob in bytes.
     pub async fn size(&self, id: &BlobId) -> std::io::Result<u64> {
         Ok(tokio::fs::metadata(self.path_of(id)?).await?.len())

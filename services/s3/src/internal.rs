@@ -20,7 +20,7 @@ pub fn parse_s3_uri(uri: &str) -> Option<(String, String)> {
     (!b.is_empty()).then(|| (b.to_string(), k.to_string()))
 }
 
-fn ctx(account: &str) -> RequestContext {
+pub(crate) fn ctx(account: &str) -> RequestContext {
     RequestContext { request_id: String::new(), account: account.to_string(), region: String::new(), access_key: String::new() }
 }
 

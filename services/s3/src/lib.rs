@@ -9,11 +9,16 @@
 //! Durability: object bytes go to a blob (temp file, fsync, rename) and only then is the object
 //! record committed to the metadata store; the reply is sent after both. An acknowledged object
 //! survives `kill -9`.
+//!
+//! In-process, other services read objects whole ([`internal`]) or stream them with
+//! [`S3::open_object`] ([`reader`]: a blocking `Read + Seek` over the blob files that keeps
+//! them readable while the object is overwritten or deleted).
 
 pub mod api;
 pub mod error;
 mod handlers;
 pub mod internal;
+pub mod reader;
 pub mod store;
 
 use api::Operation;
@@ -26,6 +31,8 @@ use hearth_runtime::blob::BlobStore;
 use hearth_runtime::{Clock, MetaStore};
 use serde::Serialize;
 use std::sync::Arc;
+
+pub use reader::ObjectReader;
 
 /// Largest object a single PUT may carry (AWS: 5 GiB).
 pub const MAX_PUT_SIZE: u64 = 5 * 1024 * 1024 * 1024;
