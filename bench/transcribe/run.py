@@ -202,6 +202,14 @@ class Server:
                 return int(line.split()[1]) / 1024
         return 0.0
 
+    def reset_peak(self) -> bool:
+        """Reset VmHWM to the current RSS (Linux >= 4.0); False where that is not allowed."""
+        try:
+            pathlib.Path(f"/proc/{self.proc.pid}/clear_refs").write_text("5")
+            return True
+        except OSError:
+            return False
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
@@ -228,6 +236,92 @@ def long_file(out: pathlib.Path, tmp: pathlib.Path, hours: float = 2.0) -> tuple
     run(["sox", *pieces, str(out)])
     dur = float(subprocess.run(["soxi", "-D", str(out)], capture_output=True, text=True, check=True).stdout)
     return dur, " ".join(ref)
+
+
+def long_wav(flac: pathlib.Path, out: pathlib.Path) -> None:
+    """The long file as a 44.1 kHz stereo 16-bit WAV (the same content on both channels): the
+    size a 2 h recording really has (~1.2 GB), which must stream through the server."""
+    run(["sox", str(flac), "-r", "44100", "-c", "2", "-b", "16", str(out)])
+
+
+def long_job(srv: Server, tx, s3, bucket: str, path: pathlib.Path, name: str, ref: str) -> dict:
+    """Upload `path`, then transcribe it: file size, wall time (upload; job start request to
+    COMPLETED as the client sees it; StartTime→CompletionTime), WER, and the server's peak RSS
+    before the upload, before the job (reset to the current RSS first when Linux allows) and after it."""
+    key = f"media/{name}{path.suffix}"
+    rss_start = srv.peak_rss_mib()
+    t = time.time()
+    s3.upload_file(str(path), bucket, key)
+    upload_s = time.time() - t
+    rss_upload = srv.peak_rss_mib()
+    reset = srv.reset_peak()
+    before = srv.peak_rss_mib()
+    t = time.time()
+    tx.start_transcription_job(TranscriptionJobName=name, LanguageCode="en-US", Media={"MediaFileUri": f"s3://{bucket}/{key}"}, OutputBucketName=bucket)
+    while True:
+        job = tx.get_transcription_job(TranscriptionJobName=name)["TranscriptionJob"]
+        if job["TranscriptionJobStatus"] in ("COMPLETED", "FAILED"):
+            break
+        time.sleep(0.5)
+    wall = time.time() - t
+    after = srv.peak_rss_mib()
+    if job["TranscriptionJobStatus"] != "COMPLETED":
+        sys.exit(f"{name} failed: {job.get('FailureReason')}")
+    doc = json.loads(s3.get_object(Bucket=bucket, Key=f"{name}.json")["Body"].read())
+    text = doc["results"]["transcripts"][0]["transcript"]
+    s3.delete_object(Bucket=bucket, Key=key)
+    return {
+        "format": path.suffix.lstrip("."), "file_mib": path.stat().st_size / 2**20, "upload_s": upload_s, "wall_s": wall,
+        "took_s": (job["CompletionTime"] - job["StartTime"]).total_seconds(), "wer": edit_distance(words_of(ref), words_of(text)) / len(words_of(ref)),
+        "peak_rss_start_mib": rss_start, "peak_rss_after_upload_mib": rss_upload, "peak_reset": reset,
+        "peak_rss_before_mib": before, "peak_rss_after_mib": after,
+    }
+
+
+def long_lines(seconds: float, runs: list[dict]) -> list[str]:
+    """Markdown lines for the long-file runs."""
+    out = []
+    for lg in runs:
+        fmt = "FLAC" if lg["format"] == "flac" else "WAV 44.1 kHz stereo 16-bit"
+        out.append(f"Long file: {seconds / 3600:.1f} h {fmt} ({lg['file_mib']:.1f} MiB) of room noise with a sentence every 10 min: "
+                   f"job {lg['took_s']:.0f} s (wall {lg['wall_s']:.0f} s after a {lg['upload_s']:.0f} s upload), WER {lg['wer']:.3f}; "
+                   f"server peak RSS {lg['peak_rss_before_mib']:.0f} MiB before → {lg['peak_rss_after_mib']:.0f} MiB after the job"
+                   f" ({lg['peak_rss_start_mib']:.0f} MiB before the upload, {lg['peak_rss_after_upload_mib']:.0f} MiB after it{'; peak reset after the upload' if lg['peak_reset'] else ''}).")
+    return out
+
+
+def long_only(args, binary: pathlib.Path, models: pathlib.Path) -> None:
+    """`--long-only`: just the long files (FLAC and WAV), appended to today's results as a dated
+    line (the rest of the file is kept)."""
+    work = pathlib.Path(tempfile.mkdtemp(prefix="hearth-bench-transcribe-long-"))
+    flac, wav = work / "long.flac", work / "long.wav"
+    seconds, ref = long_file(flac, work, args.long_hours)
+    long_wav(flac, wav)
+    warm = work / "warm.wav"
+    synth_call([CALLS[0][0]], "en-us", 150, None, warm, work)
+    load_start = load_average()
+    srv = Server(binary, work / "srv", models, {"HEARTH_TRANSCRIBE_MODEL": MODEL})
+    try:
+        tx, s3 = srv.client("transcribe"), srv.client("s3")
+        bucket = "bench-transcribe-long"
+        s3.create_bucket(Bucket=bucket)
+        hearth_transcribe(srv, tx, s3, bucket, warm, "warmup")  # model load and a first window
+        runs = [long_job(srv, tx, s3, bucket, p, f"long-{p.suffix.lstrip('.')}", ref) for p in (flac, wav)]
+    finally:
+        srv.stop()
+    load_end = load_average()
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    now = datetime.datetime.now(datetime.timezone.utc)
+    res_dir = REPO / "bench/results"
+    res_dir.mkdir(exist_ok=True)
+    (res_dir / f"transcribe-long-{now.date().isoformat()}.json").write_text(json.dumps({"date": now.isoformat(timespec="seconds"), "commit": commit, "load_average_start": load_start, "load_average_end": load_end, "seconds": seconds, "runs": runs}, indent=2) + "\n")
+    lines = [f"{now.strftime('%Y-%m-%d %H:%M')} UTC, commit {commit}, `--long-only` ({MODEL}), load average {load_start:.1f} at the start, {load_end:.1f} at the end:", ""]
+    lines += [f"- {l}" for l in long_lines(seconds, runs)]
+    md = res_dir / f"transcribe-{now.date().isoformat()}.md"
+    prev = md.read_text() if md.exists() else f"# Transcribe benchmark {now.date().isoformat()}\n"
+    md.write_text(prev.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n")
+    print("\n".join(lines))
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def load_average() -> float:
@@ -303,11 +397,14 @@ def main() -> None:
     ap.add_argument("--also-model", default="whisper-base", help="a second Hearth model run on the calls (WER, RTF); empty to skip")
     ap.add_argument("--peer-beams", default="1,5", help="faster-whisper beam sizes to run")
     ap.add_argument("--long-hours", type=float, default=2.0, help="length of the long mostly-silent file (0 to skip)")
+    ap.add_argument("--long-only", action="store_true", help="only the long files (FLAC and WAV); appends a dated line to today's results")
     args = ap.parse_args()
     if not args.no_build:
         subprocess.run(["cargo", "build", "--release", "-p", "hearth"], cwd=REPO, check=True)
     binary, models = pathlib.Path(args.bin), pathlib.Path(args.models)
     subprocess.run([str(binary), "models", "fetch", MODEL, *([args.also_model] if args.also_model else [])], env=dict(os.environ, HEARTH_MODELS_DIR=str(models)), check=True, stdout=subprocess.DEVNULL)
+    if args.long_only:
+        return long_only(args, binary, models)
     model_dir = peer_model_dir(models)
     have_peer = subprocess.run([args.peer_python, "-c", "import faster_whisper"], capture_output=True).returncode == 0
 
@@ -332,8 +429,10 @@ def main() -> None:
     sil = audio / "silence60.wav"
     run(["sox", "-n", "-r", "16000", "-c", "1", "-b", "16", str(sil), "trim", "0", "60"])
     total_audio = sum(c[3] for c in cases)
-    long_path = audio / "long.flac"
+    long_path, long_wav_path = audio / "long.flac", audio / "long.wav"
     long_dur, long_ref = long_file(long_path, work, args.long_hours) if args.long_hours > 0 else (0.0, "")
+    if long_dur:
+        long_wav(long_path, long_wav_path)
     load_start = load_average()
     print(f"test set: {len(cases)} files, {total_audio:.0f} s of speech audio; {len(term_cases)} product-name sentences; 60 s silence")
 
@@ -395,11 +494,8 @@ def main() -> None:
         results["hearth"]["calls_false_terms_vocabulary"] = false_terms
         results["hearth"]["peak_rss_mib"] = srv.peak_rss_mib()
         if long_dur:
-            before = srv.peak_rss_mib()
-            text, took, _ = hearth_transcribe(srv, tx, s3, bucket, long_path, "long")
-            after = srv.peak_rss_mib()
-            results["hearth"]["long"] = {"seconds": long_dur, "file_mib": long_path.stat().st_size / 2**20, "took_s": took, "wer": edit_distance(words_of(long_ref), words_of(text)) / len(words_of(long_ref)), "peak_rss_before_mib": before, "peak_rss_after_mib": after}
-            print(f"long file: {results['hearth']['long']}")
+            results["hearth"]["long"] = {"seconds": long_dur, "runs": [long_job(srv, tx, s3, bucket, p, f"long-{p.suffix.lstrip('.')}", long_ref) for p in (long_path, long_wav_path)]}
+            print(f"long files: {results['hearth']['long']}")
     finally:
         srv.stop()
 
@@ -482,9 +578,8 @@ def main() -> None:
         f"{h['calls_false_terms_vocabulary']} vocabulary terms written where none was said.",
     ]
     if "long" in h:
-        lg = h["long"]
-        lines += ["", f"Long file: {lg['seconds'] / 3600:.1f} h FLAC ({lg['file_mib']:.1f} MiB) of room noise with a sentence every 10 min: "
-                  f"{lg['took_s']:.0f} s, WER {lg['wer']:.3f}; server peak RSS {lg['peak_rss_before_mib']:.0f} MiB before → {lg['peak_rss_after_mib']:.0f} MiB after."]
+        for line in long_lines(h["long"]["seconds"], h["long"]["runs"]):
+            lines += ["", line]
     if "hearth_also" in results:
         a = results["hearth_also"]
         lines += ["", f"Hearth with {a['model']} on the same calls: WER {a['wer']:.3f}, RTF {a['rtf']:.3f}, peak RSS {a['peak_rss_mib']:.0f} MiB."]

@@ -2,12 +2,13 @@
 //! training (step `train`).
 //!
 //! A transcription job waits QUEUED until one of the node's transcription slots is free
-//! (`StepOutcome::Wait`), then reads the media from S3, checks it as AWS does (format, sample
-//! rate, channels, size: failures carry AWS's `FailureReason`), and runs the speech pipeline on
-//! a blocking thread (the model itself runs on the engine thread). The recognised words are
-//! committed with the `transcribe` step, so a restart after it never recognises again; the
-//! `write` step builds the transcript file(s) and writes them to the output bucket. Both
-//! steps are idempotent. A job whose record was deleted ends quietly.
+//! (`StepOutcome::Wait`), then opens the media in S3 as a stream (never read whole: a 2 h WAV
+//! is over a gigabyte), checks it as AWS does (format, sample rate, channels, size: failures
+//! carry AWS's `FailureReason`), and runs the speech pipeline on a blocking thread (the model
+//! itself runs on the engine thread); every read of the media happens on blocking threads.
+//! The recognised words are committed with the `transcribe` step, so a restart after it never
+//! recognises again; the `write` step builds the transcript file(s) and writes them to the
+//! output bucket. Both steps are idempotent. A job whose record was deleted ends quietly.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -98,6 +99,22 @@ fn fail(f: MediaFailure) -> JobError {
     JobError::fatal(f.reason())
 }
 
+/// A decoding error as the job's failure (AWS's reason), or a retry when reading the stored
+/// bytes failed (not the media's fault).
+fn media_error(m: &asr::MediaError) -> JobError {
+    match m {
+        asr::MediaError::Io(msg) => JobError::retryable(format!("reading the media: {msg}")),
+        other => fail(media::from_media_error(other)),
+    }
+}
+
+fn job_error(e: asr::AsrError) -> JobError {
+    match e {
+        asr::AsrError::Media(m) => media_error(&m),
+        other => JobError::retryable(other),
+    }
+}
+
 /// Update the job's record with `change` (read, change, conditional write; retried on races).
 async fn update_record(inner: &Inner, scope: &Scope, name: &str, job_id: &str, change: impl Fn(&mut JobRecord)) -> Result<Option<JobRecord>, JobError> {
     for _ in 0..5 {
@@ -169,27 +186,30 @@ impl TranscriptionJob {
         let inner = &self.0;
         let uri = rec.request.media.media_file_uri.clone().unwrap_or_default();
         let (bucket, key) = hearth_s3::internal::parse_s3_uri(&uri).ok_or_else(|| JobError::fatal("The S3 URI that you provided can't be accessed."))?;
-        let data = inner
+        // The media streams from the object's blob files (held open, so an overwrite or
+        // delete of the key meanwhile does not disturb the job): a 2 h file never sits in memory.
+        let object = inner
             .s3
-            .read_object(&ctx.scope.account, &bucket, &key)
+            .open_object(&ctx.scope.account, &bucket, &key)
             .await
             .map_err(|_| JobError::fatal("The S3 URI that you provided can't be accessed. Make sure that you have read permission and try your request again."))?;
-        if data.len() as u64 > media::MAX_MEDIA_BYTES {
+        if object.len() > media::MAX_MEDIA_BYTES {
             return Err(fail(MediaFailure::FileTooLarge));
         }
-        let detected = asr::audio::sniff_format(&data);
-        media::check_format(rec.request.media_format.as_deref(), detected).map_err(fail)?;
-        let data = Arc::new(data);
-        let hint = detected.map(str::to_string);
+        let size = object.len();
+        let data = asr::Media::from_reader(object, size);
         let probe_data = data.clone();
-        let probe_hint = hint.clone();
-        let info = tokio::task::spawn_blocking(move || asr::pipeline::probe(probe_data, probe_hint.as_deref()))
-            .await
-            .map_err(|e| JobError::retryable(format!("media probe task: {e}")))?
-            .map_err(|e| match e {
-                asr::AsrError::Media(m) => fail(media::from_media_error(&m)),
-                other => JobError::retryable(other),
-            })?;
+        let (detected, probed) = tokio::task::spawn_blocking(move || -> Result<_, asr::MediaError> {
+            let detected = probe_data.sniff()?;
+            let hint = detected.map(str::to_string);
+            Ok((detected, asr::pipeline::probe(&probe_data, hint.as_deref())))
+        })
+        .await
+        .map_err(|e| JobError::retryable(format!("media probe task: {e}")))?
+        .map_err(|e| JobError::retryable(format!("reading the media: {e}")))?;
+        media::check_format(rec.request.media_format.as_deref(), detected).map_err(fail)?;
+        let hint = detected.map(str::to_string);
+        let info = probed.map_err(job_error)?;
         media::check_rate(rec.request.media_sample_rate_hertz, info.sample_rate).map_err(fail)?;
         if info.channels > 2 {
             return Err(fail(MediaFailure::TooManyChannels));
@@ -211,11 +231,11 @@ impl TranscriptionJob {
             candidates.dedup();
             let engine = AsrEngine::shared(&inner.rt.models_dir, &inner.limits.multilingual_model, AsrEngineOptions::from_env()).map_err(unavailable)?;
             let (d, h) = (data.clone(), hint.clone());
-            let found = tokio::task::spawn_blocking(move || asr::identify_language(&engine, d, h.as_deref(), ChannelSelect::Mix, &candidates))
+            let found = tokio::task::spawn_blocking(move || asr::identify_language(&engine, &d, h.as_deref(), ChannelSelect::Mix, &candidates))
                 .await
                 .map_err(|e| JobError::retryable(format!("language identification task: {e}")))?
                 .map_err(|e| match e {
-                    asr::AsrError::Media(m) => fail(media::from_media_error(&m)),
+                    asr::AsrError::Media(m) => media_error(&m),
                     asr::AsrError::Load(msg) => JobError::fatal(format!("The speech model isn't available on this server: {msg}")),
                     other => JobError::fatal(format!("Language identification failed: {other}")),
                 })?;
@@ -250,7 +270,7 @@ impl TranscriptionJob {
             let mut out = Vec::new();
             let mut seconds = 0f64;
             for (label, select) in selects {
-                let req = MediaRequest { data: data.clone(), hint: hint.clone(), select, bias: bias.clone(), max_speakers, language: language.clone(), alternatives };
+                let req = MediaRequest { media: data.clone(), hint: hint.clone(), select, bias: bias.clone(), max_speakers, language: language.clone(), alternatives };
                 let t = asr::transcribe_media(&engine, &req, |_| {})?;
                 seconds = seconds.max(t.seconds);
                 out.push((label, t));
@@ -260,7 +280,7 @@ impl TranscriptionJob {
         .await
         .map_err(|e| JobError::retryable(format!("transcription task: {e}")))?;
         let (channels, seconds) = result.map_err(|e| match e {
-            asr::AsrError::Media(m) => fail(media::from_media_error(&m)),
+            asr::AsrError::Media(m) => media_error(&m),
             asr::AsrError::Load(msg) => JobError::fatal(format!("The speech model isn't available on this server: {msg}")),
             other => JobError::retryable(other),
         })?;

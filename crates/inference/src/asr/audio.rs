@@ -3,20 +3,25 @@
 //! resampling of one channel (or the mix) to 16 kHz mono with rubato's windowed-sinc
 //! resampler, in blocks, so a long file streams through in bounded memory.
 //!
+//! The file itself need not be in memory either: a [`Media`] is any cloneable `Read + Seek`
+//! source (an S3 object read from its blob files, a file) or bytes in memory, and every pass
+//! over it (probe, language identification, one pass per channel) reads its own clone through
+//! symphonia's 64 KiB read-ahead buffer. Reads block, so decoding runs on blocking threads.
+//!
 //! [`sniff_format`] names the container by its magic bytes in AWS's `MediaFormat` words
 //! (`wav`, `flac`, `mp3`, `ogg`, `mp4`, `webm`, `amr`), so a job can say that a file is not
 //! what `MediaFormat` claims. Formats Hearth cannot decode (AMR, Opus) are reported as
 //! [`MediaError::Unsupported`].
 
-use std::io::Cursor;
-use std::sync::Arc;
+use std::io::{Cursor, Read, Seek, SeekFrom};
+use std::sync::{Arc, OnceLock};
 
 use rubato::{Resampler, SincFixedIn, SincInterpolationParameters, SincInterpolationType, WindowFunction};
 use symphonia::core::audio::SampleBuffer;
 use symphonia::core::codecs::{DecoderOptions, CODEC_TYPE_NULL};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::{FormatOptions, FormatReader};
-use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
+use symphonia::core::io::{MediaSource, MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::probe::Hint;
 
@@ -31,6 +36,9 @@ pub enum MediaError {
     /// The bytes are not readable audio (not audio at all, truncated, corrupt).
     #[error("unreadable media: {0}")]
     Unreadable(String),
+    /// Reading the file's bytes failed (a storage error, not the media's fault).
+    #[error("reading the media failed: {0}")]
+    Io(String),
 }
 
 /// What a media file holds.
@@ -66,7 +74,7 @@ pub fn sniff_format(data: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// Bytes shared by every decoding pass over one file (one pass per channel).
+/// Bytes shared by every decoding pass over one file held in memory.
 #[derive(Clone)]
 struct Shared(Arc<Vec<u8>>);
 
@@ -76,9 +84,119 @@ impl AsRef<[u8]> for Shared {
     }
 }
 
-/// A decoder over a media file held in memory, yielding interleaved `f32` blocks.
+/// A blocking byte source one decoding pass reads.
+pub trait MediaRead: Read + Seek + Send + Sync {}
+
+impl<T: Read + Seek + Send + Sync> MediaRead for T {}
+
+/// A media file that can be read in several independent passes (probe, language
+/// identification, one pass per channel): bytes in memory, or a cloneable `Read + Seek`
+/// source such as an S3 object streamed from its blob files. Cheap to clone.
+#[derive(Clone)]
+pub struct Media {
+    open: Arc<dyn Fn() -> Box<dyn MediaRead> + Send + Sync>,
+    size: u64,
+}
+
+impl std::fmt::Debug for Media {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Media").field("size", &self.size).finish_non_exhaustive()
+    }
+}
+
+impl Media {
+    /// Bytes held in memory.
+    pub fn from_bytes(data: Arc<Vec<u8>>) -> Media {
+        let size = data.len() as u64;
+        Media::from_reader(Cursor::new(Shared(data)), size)
+    }
+
+    /// A source of `size` bytes; each pass reads its own clone of `reader` from the start.
+    /// Its reads block (disk), so passes must run on blocking threads.
+    pub fn from_reader<R: Read + Seek + Clone + Send + Sync + 'static>(reader: R, size: u64) -> Media {
+        Media { open: Arc::new(move || Box::new(reader.clone()) as Box<dyn MediaRead>), size }
+    }
+
+    /// Size in bytes.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// A new reader at the start of the file.
+    fn reader(&self) -> Result<Box<dyn MediaRead>, MediaError> {
+        let mut r = (self.open)();
+        r.seek(SeekFrom::Start(0)).map_err(|e| MediaError::Io(e.to_string()))?;
+        Ok(r)
+    }
+
+    /// The container by its first bytes ([`sniff_format`]); reads at most 16 bytes.
+    pub fn sniff(&self) -> Result<Option<&'static str>, MediaError> {
+        let mut head = Vec::with_capacity(16);
+        self.reader()?.take(16).read_to_end(&mut head).map_err(|e| MediaError::Io(e.to_string()))?;
+        Ok(sniff_format(&head))
+    }
+}
+
+impl From<Arc<Vec<u8>>> for Media {
+    fn from(data: Arc<Vec<u8>>) -> Media {
+        Media::from_bytes(data)
+    }
+}
+
+impl From<Vec<u8>> for Media {
+    fn from(data: Vec<u8>) -> Media {
+        Media::from_bytes(Arc::new(data))
+    }
+}
+
+/// What symphonia reads: one pass's reader, its size, and where a read error (as opposed to
+/// the normal end of the bytes) is kept so it is not mistaken for a truncated file.
+struct Source {
+    inner: Box<dyn MediaRead>,
+    size: u64,
+    failed: Arc<OnceLock<String>>,
+}
+
+impl Source {
+    fn note<T>(&self, r: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &r {
+            if !matches!(e.kind(), std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::Interrupted) {
+                let _ = self.failed.set(e.to_string());
+            }
+        }
+        r
+    }
+}
+
+impl Read for Source {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let r = self.inner.read(buf);
+        self.note(r)
+    }
+}
+
+impl Seek for Source {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let r = self.inner.seek(to);
+        self.note(r)
+    }
+}
+
+impl MediaSource for Source {
+    fn is_seekable(&self) -> bool {
+        true
+    }
+
+    fn byte_len(&self) -> Option<u64> {
+        Some(self.size)
+    }
+}
+
+/// A decoder over a media file, yielding interleaved `f32` blocks.
 pub struct MediaDecoder {
     format: Box<dyn FormatReader>,
+    /// A read error of the source, if one happened.
+    failed: Arc<OnceLock<String>>,
     decoder: Box<dyn symphonia::core::codecs::Decoder>,
     track: u32,
     info: MediaInfo,
@@ -101,14 +219,20 @@ fn unreadable(e: SymError) -> MediaError {
 }
 
 impl MediaDecoder {
-    /// Open `data`; `hint` is a file extension (`wav`, `mp3`, …) that helps the probe.
-    pub fn open(data: Arc<Vec<u8>>, hint: Option<&str>) -> Result<MediaDecoder, MediaError> {
-        match sniff_format(&data) {
+    /// Open `media`; `hint` is a file extension (`wav`, `mp3`, …) that helps the probe.
+    pub fn open(media: &Media, hint: Option<&str>) -> Result<MediaDecoder, MediaError> {
+        match media.sniff()? {
             Some("amr") => return Err(MediaError::Unsupported("AMR audio".into())),
-            None if data.is_empty() => return Err(MediaError::Unreadable("the file is empty".into())),
+            None if media.size() == 0 => return Err(MediaError::Unreadable("the file is empty".into())),
             _ => {}
         }
-        let mss = MediaSourceStream::new(Box::new(Cursor::new(Shared(data))), MediaSourceStreamOptions::default());
+        let failed = Arc::new(OnceLock::new());
+        let source = Source { inner: media.reader()?, size: media.size(), failed: failed.clone() };
+        let io_failed = |e: MediaError| match failed.get() {
+            Some(msg) => MediaError::Io(msg.clone()),
+            None => e,
+        };
+        let mss = MediaSourceStream::new(Box::new(source), MediaSourceStreamOptions::default());
         let mut h = Hint::new();
         if let Some(ext) = hint {
             h.with_extension(ext);
@@ -118,7 +242,8 @@ impl MediaDecoder {
             .map_err(|e| match e {
                 SymError::Unsupported(_) => MediaError::Unreadable("no supported audio container found".into()),
                 other => unreadable(other),
-            })?;
+            })
+            .map_err(io_failed)?;
         let format = probed.format;
         let track = format
             .tracks()
@@ -135,6 +260,7 @@ impl MediaDecoder {
         }
         Ok(MediaDecoder {
             format,
+            failed,
             decoder,
             track: track_id,
             info: MediaInfo { sample_rate, channels, frames: params.n_frames },
@@ -150,6 +276,15 @@ impl MediaDecoder {
 
     /// The next block of interleaved samples, or `None` at the end of the stream.
     pub fn next_block(&mut self) -> Result<Option<Vec<f32>>, MediaError> {
+        let r = self.next_block_inner();
+        // A storage error must not pass for the end of a truncated file.
+        match self.failed.get() {
+            Some(msg) => Err(MediaError::Io(msg.clone())),
+            None => r,
+        }
+    }
+
+    fn next_block_inner(&mut self) -> Result<Option<Vec<f32>>, MediaError> {
         loop {
             let packet = match self.format.next_packet() {
                 Ok(p) => p,
@@ -224,9 +359,9 @@ impl std::fmt::Debug for ChannelReader {
 const RESAMPLE_CHUNK: usize = 4096;
 
 impl ChannelReader {
-    /// Read `select` of `data` at 16 kHz.
-    pub fn open(data: Arc<Vec<u8>>, hint: Option<&str>, select: ChannelSelect) -> Result<ChannelReader, MediaError> {
-        let decoder = MediaDecoder::open(data, hint)?;
+    /// Read `select` of `media` at 16 kHz.
+    pub fn open(media: &Media, hint: Option<&str>, select: ChannelSelect) -> Result<ChannelReader, MediaError> {
+        let decoder = MediaDecoder::open(media, hint)?;
         if let ChannelSelect::Index(i) = select {
             if i >= decoder.info().channels {
                 return Err(MediaError::Unreadable(format!("the file has no channel {i}")));
@@ -329,7 +464,7 @@ impl ChannelReader {
     }
 }
 
-    /// A 16-bit PCM WAV file of `channels` interleaved channels (tests, benchmarks, fixtures).
+/// A 16-bit PCM WAV file of `channels` interleaved channels (tests, benchmarks, fixtures).
 pub fn encode_wav(rate: u32, channels: u16, samples: &[i16]) -> Vec<u8> {
     let data_len = (samples.len() * 2) as u32;
     let mut b = Vec::new();
@@ -388,27 +523,90 @@ mod tests {
             s.push(v);
             s.push(0);
         }
-        let data = Arc::new(wav(rate, 2, &s));
-        let mut left = ChannelReader::open(data.clone(), Some("wav"), ChannelSelect::Index(0)).unwrap();
+        let data = Media::from(wav(rate, 2, &s));
+        let mut left = ChannelReader::open(&data, Some("wav"), ChannelSelect::Index(0)).unwrap();
         assert_eq!(left.info().channels, 2);
         assert_eq!(left.info().sample_rate, 8000);
         let l = read_all(&mut left);
         assert!((l.len() as i64 - 16000).abs() < 200, "{}", l.len());
         let rms = (l[2000..14000].iter().map(|v| v * v).sum::<f32>() / 12000.0).sqrt();
         assert!((rms - 0.259).abs() < 0.03, "rms {rms}");
-        let r = read_all(&mut ChannelReader::open(data.clone(), None, ChannelSelect::Index(1)).unwrap());
+        let r = read_all(&mut ChannelReader::open(&data, None, ChannelSelect::Index(1)).unwrap());
         assert!(r.iter().all(|v| v.abs() < 1e-3));
-        assert!(ChannelReader::open(data, None, ChannelSelect::Index(2)).is_err());
+        assert!(ChannelReader::open(&data, None, ChannelSelect::Index(2)).is_err());
     }
 
     #[test]
     fn rejects_what_is_not_audio() {
-        let e = MediaDecoder::open(Arc::new(b"this is a text file, not audio at all".repeat(20)), Some("mp3")).unwrap_err();
+        let e = MediaDecoder::open(&Media::from(b"this is a text file, not audio at all".repeat(20)), Some("mp3")).unwrap_err();
         assert!(matches!(e, MediaError::Unreadable(_)), "{e:?}");
-        assert!(matches!(MediaDecoder::open(Arc::new(Vec::new()), None), Err(MediaError::Unreadable(_))));
-        assert!(matches!(MediaDecoder::open(Arc::new(b"#!AMR\n1234".to_vec()), None), Err(MediaError::Unsupported(_))));
+        assert!(matches!(MediaDecoder::open(&Media::from(Vec::new()), None), Err(MediaError::Unreadable(_))));
+        assert!(matches!(MediaDecoder::open(&Media::from(b"#!AMR\n1234".to_vec()), None), Err(MediaError::Unsupported(_))));
         // A WAV header cut short.
         let w = wav(16000, 1, &[0; 100]);
-        assert!(MediaDecoder::open(Arc::new(w[..30].to_vec()), None).is_err());
+        assert!(MediaDecoder::open(&Media::from(w[..30].to_vec()), None).is_err());
+    }
+
+    /// A streaming source over shared bytes that fails once a read reaches `fail_at`, and
+    /// counts the most bytes it was ever asked for at once.
+    #[derive(Clone)]
+    struct Flaky {
+        data: Arc<Vec<u8>>,
+        pos: u64,
+        fail_at: u64,
+        largest: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl Read for Flaky {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.largest.fetch_max(buf.len(), std::sync::atomic::Ordering::Relaxed);
+            if self.pos >= self.fail_at {
+                return Err(std::io::Error::other("disk went away"));
+            }
+            let start = (self.pos as usize).min(self.data.len());
+            let n = buf.len().min(self.data.len() - start).min((self.fail_at - self.pos) as usize);
+            buf[..n].copy_from_slice(&self.data[start..start + n]);
+            self.pos += n as u64;
+            Ok(n)
+        }
+    }
+
+    impl Seek for Flaky {
+        fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+            self.pos = match to {
+                SeekFrom::Start(n) => n,
+                SeekFrom::End(d) => (self.data.len() as i64 + d) as u64,
+                SeekFrom::Current(d) => (self.pos as i64 + d) as u64,
+            };
+            Ok(self.pos)
+        }
+    }
+
+    #[test]
+    fn streams_from_a_reader_and_reports_read_errors() {
+        // 20 s of a 300 Hz tone at 16 kHz: 640 KB.
+        let s: Vec<i16> = (0..16000 * 20).map(|i| ((i as f32 * 300.0 * 2.0 * std::f32::consts::PI / 16000.0).sin() * 8000.0) as i16).collect();
+        let data = Arc::new(wav(16000, 1, &s));
+        let largest = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let flaky = |fail_at: u64| Flaky { data: data.clone(), pos: 0, fail_at, largest: largest.clone() };
+        let whole = Media::from_reader(flaky(u64::MAX), data.len() as u64);
+        assert_eq!(whole.sniff().unwrap(), Some("wav"));
+        let got = read_all(&mut ChannelReader::open(&whole, None, ChannelSelect::Mix).unwrap());
+        assert_eq!(got, read_all(&mut ChannelReader::open(&Media::from_bytes(data.clone()), None, ChannelSelect::Mix).unwrap()));
+        assert_eq!(got.len(), 16000 * 20);
+        // Reads come in bounded chunks (symphonia's read-ahead), never the whole file.
+        let most = largest.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(most <= 64 * 1024, "largest read {most}");
+        // A storage error half way is an error, not a short transcript.
+        let broken = Media::from_reader(flaky(data.len() as u64 / 2), data.len() as u64);
+        let mut r = ChannelReader::open(&broken, None, ChannelSelect::Mix).unwrap();
+        let err = loop {
+            match r.next_block() {
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("a failed read ended the stream quietly"),
+                Err(e) => break e,
+            }
+        };
+        assert!(matches!(err, MediaError::Io(_)), "{err:?}");
     }
 }

@@ -11,7 +11,9 @@
 //! - [`pipeline`] turns a whole media file into timed words: decode ([`audio`], symphonia),
 //!   resample to 16 kHz, detect speech and pack it into windows ([`segment`]), send each
 //!   window to the engine, map word times back to the file's time line. It blocks, so callers
-//!   run it on a blocking thread; memory stays bounded by a window or two whatever the length.
+//!   run it on a blocking thread; memory stays bounded by a window or two whatever the length,
+//!   and the file itself is read as a stream ([`Media`]: bytes in memory or, for jobs, the S3
+//!   object's blob files).
 //! - [`diarize`] labels speakers on one channel (spectral voice signatures + clustering).
 //! - [`Biasing`] carries custom-vocabulary and language-model hints into decoding (prompt +
 //!   phrase-prefix logit bonus, see [`decode`]).
@@ -39,7 +41,7 @@ use std::time::Instant;
 use candle_core::{Device, Tensor};
 
 pub use align::WordTiming;
-pub use audio::{ChannelSelect, MediaError, MediaInfo};
+pub use audio::{ChannelSelect, Media, MediaError, MediaInfo};
 pub use pipeline::{identify_language, transcribe_media, AltSegment, ChannelTranscript, MediaRequest, Word};
 
 /// The registry name of the speech model the engine loads by default (English).

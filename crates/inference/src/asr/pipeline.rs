@@ -2,6 +2,12 @@
 //! detect speech and pack it into ≤30 s windows, transcribe each window on the engine, and
 //! map word times back to the file. Blocking; run it on a blocking thread.
 //!
+//! Memory is bounded whatever the length of the file: the bytes are read through a [`Media`]
+//! (an S3 object streams from its blob files), decoded and resampled block by block, and the
+//! segmenter holds at most one window and one speech region in progress; only the words (and,
+//! with speaker labels, one small voice signature per second of speech) accumulate. A stereo
+//! file with channel identification is read once per channel.
+//!
 //! Words come out as the transcript items need them: the spoken form without surrounding
 //! punctuation, the punctuation that followed it, start/end in seconds of the file (never
 //! decreasing, inside the audio), and a confidence. Bracketed non-speech annotations the model
@@ -9,7 +15,7 @@
 
 use std::sync::Arc;
 
-use super::audio::{ChannelReader, ChannelSelect, MediaInfo};
+use super::audio::{ChannelReader, ChannelSelect, Media, MediaInfo};
 use super::segment::{Segmenter, VadSettings, Window};
 use super::{AsrEngine, AsrError, Biasing, WindowOptions, WordTiming};
 
@@ -58,8 +64,8 @@ pub struct AltSegment {
 /// What to transcribe.
 #[derive(Debug, Clone)]
 pub struct MediaRequest {
-    /// The whole file.
-    pub data: Arc<Vec<u8>>,
+    /// The file (in memory or streamed).
+    pub media: Media,
     /// A file extension hint (`wav`, `mp3`, …).
     pub hint: Option<String>,
     /// The channel (or the mix).
@@ -75,17 +81,17 @@ pub struct MediaRequest {
 }
 
 impl MediaRequest {
-    /// A request for `select` of `data` with no hints, speakers, language or alternatives.
-    pub fn new(data: Arc<Vec<u8>>, hint: Option<String>, select: ChannelSelect) -> Self {
-        MediaRequest { data, hint, select, bias: Arc::new(Biasing::default()), max_speakers: None, language: None, alternatives: 0 }
+    /// A request for `select` of `media` with no hints, speakers, language or alternatives.
+    pub fn new(media: impl Into<Media>, hint: Option<String>, select: ChannelSelect) -> Self {
+        MediaRequest { media: media.into(), hint, select, bias: Arc::new(Biasing::default()), max_speakers: None, language: None, alternatives: 0 }
     }
 }
 
 /// Identify the spoken language from the first ≤30 s of speech of `select` (Whisper's
 /// language-detection token probabilities): (code, probability) best first, restricted to
 /// `candidates` (codes such as `en`) when not empty; `None` when the file holds no speech.
-pub fn identify_language(engine: &AsrEngine, data: Arc<Vec<u8>>, hint: Option<&str>, select: ChannelSelect, candidates: &[String]) -> Result<Option<Vec<(String, f32)>>, AsrError> {
-    let mut reader = ChannelReader::open(data, hint, select)?;
+pub fn identify_language(engine: &AsrEngine, media: &Media, hint: Option<&str>, select: ChannelSelect, candidates: &[String]) -> Result<Option<Vec<(String, f32)>>, AsrError> {
+    let mut reader = ChannelReader::open(media, hint, select)?;
     let mut seg = Segmenter::new(VadSettings::default());
     let mut first: Option<Window> = None;
     while let Some(block) = reader.next_block()? {
@@ -104,14 +110,14 @@ pub fn identify_language(engine: &AsrEngine, data: Arc<Vec<u8>>, hint: Option<&s
 }
 
 /// Open the media and report what it holds (sample rate, channels) without transcribing.
-pub fn probe(data: Arc<Vec<u8>>, hint: Option<&str>) -> Result<MediaInfo, AsrError> {
-    Ok(super::audio::MediaDecoder::open(data, hint)?.info().clone())
+pub fn probe(media: &Media, hint: Option<&str>) -> Result<MediaInfo, AsrError> {
+    Ok(super::audio::MediaDecoder::open(media, hint)?.info().clone())
 }
 
 /// Transcribe one channel of a media file. `progress` is called after each window with the
 /// seconds of audio read so far.
 pub fn transcribe_media(engine: &AsrEngine, req: &MediaRequest, mut progress: impl FnMut(f64)) -> Result<ChannelTranscript, AsrError> {
-    let mut reader = ChannelReader::open(req.data.clone(), req.hint.as_deref(), req.select)?;
+    let mut reader = ChannelReader::open(&req.media, req.hint.as_deref(), req.select)?;
     let mut seg = Segmenter::new(VadSettings::default());
     let mut out = ChannelTranscript::default();
     let mut total = 0usize;

@@ -29,7 +29,7 @@ fn words(t: &ChannelTranscript) -> Vec<String> {
 fn transcribes_speech_with_increasing_word_times() {
     let Some(dir) = model_dir() else { return };
     let engine = AsrEngine::start(dir, AsrEngineOptions::default()).unwrap();
-    let req = MediaRequest { data: Arc::new(SUPPORT_FLAC.to_vec()), hint: Some("flac".into()), select: ChannelSelect::Mix, bias: Arc::new(Biasing::default()), max_speakers: None, language: None, alternatives: 0 };
+    let req = MediaRequest { media: SUPPORT_FLAC.to_vec().into(), hint: Some("flac".into()), select: ChannelSelect::Mix, bias: Arc::new(Biasing::default()), max_speakers: None, language: None, alternatives: 0 };
     let started = std::time::Instant::now();
     let t = transcribe_media(&engine, &req, |_| {}).unwrap();
     eprintln!("{:.2}s of audio in {:?}", t.seconds, started.elapsed());
@@ -58,7 +58,7 @@ fn silence_gives_no_words() {
     let Some(dir) = model_dir() else { return };
     let engine = AsrEngine::start(dir, AsrEngineOptions::default()).unwrap();
     let wav = super::audio::encode_wav(16000, 1, &vec![0i16; 16000 * 20]);
-    let req = MediaRequest { data: Arc::new(wav), hint: None, select: ChannelSelect::Mix, bias: Arc::new(Biasing::default()), max_speakers: None, language: None, alternatives: 0 };
+    let req = MediaRequest { media: wav.into(), hint: None, select: ChannelSelect::Mix, bias: Arc::new(Biasing::default()), max_speakers: None, language: None, alternatives: 0 };
     let t = transcribe_media(&engine, &req, |_| {}).unwrap();
     assert!(t.words.is_empty(), "{:?}", t.words);
     assert_eq!(t.speech_seconds, 0.0);
@@ -78,7 +78,7 @@ fn speaker_signatures_of_a_file() {
     let Some(dir) = model_dir() else { return };
     let engine = AsrEngine::start(dir, AsrEngineOptions::default()).unwrap();
     let data = std::fs::read(path).unwrap();
-    let req = MediaRequest { data: Arc::new(data), hint: None, select: ChannelSelect::Mix, bias: Arc::new(Biasing::default()), max_speakers: Some(2), language: None, alternatives: 0 };
+    let req = MediaRequest { media: data.into(), hint: None, select: ChannelSelect::Mix, bias: Arc::new(Biasing::default()), max_speakers: Some(2), language: None, alternatives: 0 };
     let t = transcribe_media(&engine, &req, |_| {}).unwrap();
     for w in &t.words {
         eprintln!("{:6.2} {:?} {}", w.start, w.speaker, w.text);
@@ -95,7 +95,7 @@ fn model_dir_diagnostic() {
     let engine = AsrEngine::start(PathBuf::from(dir), AsrEngineOptions::from_env()).unwrap();
     let data = Arc::new(std::fs::read(path).unwrap());
     let _ = engine.window_blocking(vec![0.0; 16000], Arc::new(WindowOptions::default()));
-    if let Ok(Some(langs)) = identify_language(&engine, data.clone(), None, ChannelSelect::Mix, &[]) {
+    if let Ok(Some(langs)) = identify_language(&engine, &data.clone().into(), None, ChannelSelect::Mix, &[]) {
         eprintln!("language: {:?}", &langs[..langs.len().min(3)]);
     }
     let phrases: Vec<String> = env("HEARTH_ASR_PHRASES").map(|p| p.split(',').map(str::to_string).collect()).unwrap_or_default();

@@ -61,7 +61,8 @@ pub fn check_rate(requested: Option<i32>, detected: u32) -> Result<(), MediaFail
 pub fn from_media_error(e: &MediaError) -> MediaFailure {
     match e {
         MediaError::Unsupported(_) => MediaFailure::UnsupportedFormat,
-        MediaError::Unreadable(_) => MediaFailure::Unreadable,
+        // Jobs retry storage errors before they get here; one that does is unreadable media.
+        MediaError::Unreadable(_) | MediaError::Io(_) => MediaFailure::Unreadable,
     }
 }
 
