@@ -8,7 +8,19 @@ lists). Nothing in Hearth's code or tests was tuned on the `TEST` or `OUT_OF_SCO
 - `OUT_OF_SCOPE`: 60 requests none of the seven intents serves, including near misses (book a
   flight vs. book a restaurant, "what time is it" vs. weather).
 - `EXTRA13`: thirteen more intents (10 utterances each) for the 20-intent latency bot.
+- Development lines, the only ones Hearth's scoring constants were chosen on: `DEV` and
+  `DEV_OUT_OF_SCOPE` (35 + 20, the first split), `DEV2` and `DEV2_OUT_OF_SCOPE` (70 + 60, written
+  for the out-of-domain background work, with near misses of their own: "rate my Uber driver",
+  "cancel my restaurant reservation"), and `DEV_EXTRA13` (3 paraphrases per EXTRA13 intent: a
+  20-intent bot whose intents overlap the background, to check that the build drops the
+  background lines a bot's own intents claim).
+- `background_sentences()`: Hearth's out-of-domain background (services/lex/src/domain/
+  background.rs), read from the Rust source so the NumPy peer scores with the same lines. None is
+  within cosine 0.75 of an `OUT_OF_SCOPE`, `DEV_OUT_OF_SCOPE` or `DEV2_OUT_OF_SCOPE` line.
 """
+
+import pathlib
+import re
 
 SNIPS7 = {
     "AddToPlaylist": [
@@ -333,8 +345,9 @@ EXTRA13 = {
     "Joke": ["tell me a joke", "make me laugh", "say something funny", "do you know any jokes", "tell me a pun", "I want to hear a joke", "cheer me up with a joke", "got a good joke", "tell me something hilarious", "joke please"],
 }
 
-# A development split, used only to choose Hearth's score blend (centroid vs nearest sample);
-# the TEST and OUT_OF_SCOPE lines above were not used for any choice.
+# A development split, used to choose Hearth's score blend (centroid vs nearest sample) and,
+# with DEV2 below, every other scoring constant; the TEST and OUT_OF_SCOPE lines above were not
+# used for any choice.
 DEV = {
     "AddToPlaylist": ["add this to my evening playlist", "put this track in my saved songs", "I want Adele on my breakup playlist", "add the song playing now to my car mix", "include this in my meditation list"],
     "BookRestaurant": ["book a table for two on Friday night", "reserve dinner at a Chinese restaurant", "I need a table at a brasserie for lunch", "can you book us a spot at an oyster bar", "get me a reservation for four at eight"],
@@ -351,3 +364,178 @@ DEV_OUT_OF_SCOPE = [
     "what's my account number", "rent a car for the weekend", "who wrote Hamlet", "reset my router", "buy a gift card",
     "what's on my calendar", "how do I get a visa", "make a doctor's appointment", "what's the population of China", "send money to my brother",
 ]
+
+# The second development split (see the module docstring).
+DEV2 = {
+    "AddToPlaylist": [
+        "add this one to my Friday night playlist",
+        "could you save this track to my yoga list",
+        "put some Nirvana on my grunge playlist",
+        "I want this song in my cooking playlist",
+        "add Shape of You to the playlist for the kids",
+        "this track belongs on my holiday playlist, add it",
+        "add the album I'm listening to to my weekend list",
+        "can you stick Ed Sheeran on my acoustic mix",
+        "save the current tune to the beach party playlist",
+        "put this artist into my late night list",
+    ],
+    "BookRestaurant": [
+        "reserve a table for five at a Mexican place on Thursday",
+        "book dinner for two at a seafood restaurant",
+        "can I get a table for one at a ramen bar tonight",
+        "I'd like a lunch booking for eight people tomorrow",
+        "make me a reservation at a Thai restaurant near the office",
+        "book a table at a tapas bar for Saturday at 7",
+        "reserve a restaurant in Paris for a birthday dinner",
+        "get us a table for breakfast at a diner on Sunday",
+        "I need to book a pizzeria for twelve guests",
+        "find and book a table at an Indian restaurant for four",
+    ],
+    "GetWeather": [
+        "what will the weather be like in Tokyo on Monday",
+        "is there a storm coming tonight",
+        "will it be hot in Madrid next week",
+        "what's the forecast for the mountains this weekend",
+        "should I bring a jacket tomorrow morning",
+        "is it raining in Dublin right now",
+        "how humid will it be today",
+        "any chance of frost tonight",
+        "what temperature will it be in Boston on Wednesday",
+        "is it going to be foggy tomorrow",
+    ],
+    "PlayMusic": [
+        "play some blues",
+        "put on music by Bob Marley",
+        "I'd like to listen to some hip hop",
+        "play the album Kind of Blue",
+        "start playing some country songs",
+        "play a song by Billie Eilish",
+        "put some upbeat music on",
+        "play my favourite songs on shuffle",
+        "let me hear some reggaeton",
+        "play the top hits from the nineties",
+    ],
+    "RateBook": [
+        "give this memoir two stars",
+        "rate The Catcher in the Rye four out of five",
+        "I'd give the thriller I just read five points",
+        "rate this cookbook three stars",
+        "put a two star rating on this novel",
+        "my score for 1984 is five out of five",
+        "give the book I'm reading a rating of one",
+        "rate this fantasy saga four stars",
+        "I want to give Moby Dick three points",
+        "score the current novel a five",
+    ],
+    "SearchCreativeWork": [
+        "find the movie The Godfather",
+        "look up the video game Minecraft",
+        "search for the painting Mona Lisa",
+        "can you find the song Wonderwall",
+        "I'm looking for the TV series Friends",
+        "find the novel War and Peace",
+        "search for the photograph Migrant Mother",
+        "show me the album Rumours",
+        "look for the game called Tetris",
+        "find the documentary Planet Earth",
+    ],
+    "SearchScreeningEvent": [
+        "what films are playing near me this evening",
+        "find cinema times for Avatar",
+        "is Top Gun showing at the Odeon tomorrow",
+        "which movies are on at the drive-in tonight",
+        "show me the film schedule for Saturday",
+        "when can I see the new Marvel movie in theaters",
+        "find a late showing of a horror film",
+        "what's playing at the art house cinema this week",
+        "are there any matinee showings today",
+        "list cinemas showing Dune Part Two",
+    ],
+}
+
+DEV2_OUT_OF_SCOPE = [
+    "book a flight to Tokyo for next month",
+    "reserve a campsite for the weekend",
+    "book a massage appointment",
+    "what day of the week is Christmas",
+    "how long until sunset",
+    "add milk to my shopping list",
+    "play the next episode of my podcast",
+    "buy tickets for the Coldplay concert",
+    "find a bookstore near me",
+    "what's the review score of the new iPhone",
+    "rate my Uber driver five stars",
+    "search for cheap hotels in Lisbon",
+    "how do I cook risotto",
+    "what's the earthquake risk in California",
+    "is the museum open on Monday",
+    "check my bank statement",
+    "pay my credit card bill",
+    "what's the speed of light",
+    "how many teaspoons in a tablespoon",
+    "wake me up at seven thirty",
+    "set a reminder to water the plants",
+    "dim the bedroom lights",
+    "what's the news today",
+    "who sang Bohemian Rhapsody",
+    "how long is the movie Titanic",
+    "when was the Mona Lisa painted",
+    "cancel my restaurant reservation",
+    "how do I file my taxes",
+    "where is my nearest pharmacy",
+    "I want to change my phone plan",
+    "report a lost wallet",
+    "track my parcel",
+    "how much is a ticket to the zoo",
+    "what's the best way to learn guitar",
+    "can you recommend a good mechanic",
+    "what's the square root of 144",
+    "how do I reset my phone",
+    "show me my calendar for tomorrow",
+    "text my wife that I'm on my way",
+    "what's the currency of Japan",
+    "open the garage door",
+    "how do I get rid of a headache",
+    "what's my flight status",
+    "who directed Jurassic Park",
+    "what's the population of Canada",
+    "sign me up for yoga classes",
+    "I need a plumber for a leaking pipe",
+    "how much data have I used this month",
+    "what is the wifi password",
+    "good night",
+    "thank you so much",
+    "are you a robot",
+    "what can you do",
+    "find me a job in marketing",
+    "how do I make a paper airplane",
+    "spell necessary",
+    "what's the definition of serendipity",
+    "how many days until my birthday",
+    "roll a dice",
+    "flip a coin",
+]
+
+DEV_EXTRA13 = {
+    "CheckBalance": ["how much have I got in the bank", "what's the balance on my savings", "tell me how much money I have left"],
+    "TransferMoney": ["send 30 dollars to my sister", "move money into my savings account", "I want to wire funds to another bank"],
+    "ReportFraud": ["my card was stolen and used", "there's a payment on my account I never made", "I want to report a suspicious charge"],
+    "OrderStatus": ["where's my delivery", "has my parcel been sent yet", "when will my order get here"],
+    "CancelOrder": ["please cancel what I ordered", "I'd like to cancel an order", "don't ship my order, cancel it"],
+    "ChangeAddress": ["I need to update my address", "change where my orders are delivered", "my new address is different, update it"],
+    "StoreHours": ["when are you open", "what time does the shop close", "are you open on public holidays"],
+    "Greeting": ["hey there", "hello bot", "hiya"],
+    "Goodbye": ["ok bye", "see you soon", "thanks, that's everything"],
+    "SetAlarm": ["set an alarm for 6 tomorrow", "wake me up at 7 30", "I need an alarm in the morning"],
+    "Translate": ["how do you say dog in Spanish", "translate good luck into Italian", "what's hello in Greek"],
+    "Timer": ["set a timer for five minutes", "start a 45 second timer", "time 10 minutes"],
+    "Joke": ["tell me a funny joke", "know any good jokes", "make me smile with a joke"],
+}
+
+
+def background_sentences() -> list[str]:
+    """Hearth's out-of-domain background lines, from the Rust source."""
+    src = (pathlib.Path(__file__).resolve().parents[2] / "services/lex/src/domain/background.rs").read_text()
+    body = src[src.index("pub const SENTENCES"):]
+    body = body[: body.index("];")]
+    return re.findall(r'^\s*"((?:[^"\\]|\\.)*)",\s*$', body, re.M)

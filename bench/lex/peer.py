@@ -3,15 +3,18 @@
 
 - `minilm`: the same all-MiniLM-L6-v2 weights Hearth uses (read from the model cache directory),
   run by a NumPy implementation of the BERT forward pass with the Hugging Face `tokenizers`
-  package, mean pooling and L2 norm — what sentence-transformers computes — and nearest-centroid
-  intent scores blended with the nearest sample, calibrated by the best intent's mean
-  leave-one-out score (Hearth's scoring). sentence-transformers itself
+  package, mean pooling and L2 norm — what sentence-transformers computes — and Hearth's
+  scoring: nearest-centroid intent scores blended with the nearest sample, lowered when the
+  query is nearer to an out-of-domain background line (those the bot's intents do not claim)
+  than to the intent, and calibrated by the best intent's mean leave-one-out score.
+  sentence-transformers itself
   needs torch (a 500+ MB wheel with CUDA libraries), so this is the Python pipeline of the same
   model that installs here.
 - `tfidf`: scikit-learn TF-IDF (word 1-2-grams) with nearest-centroid cosine, the classic keyword
   baseline.
 
-Input (stdin, JSON): {"model_dir", "train": {intent: [utterances]}, "queries": [text], "big_train"}.
+Input (stdin, JSON): {"model_dir", "train": {intent: [utterances]}, "queries": [text], "big_train",
+"background": [text]}.
 Output (stdout, JSON): per peer, the score of every intent for every query, build seconds, and
 per-query latency in milliseconds.
 """
@@ -27,12 +30,14 @@ import numpy as np
 
 
 def raw_scores(vectors_by_intent, q, w=0.5):
-    """Hearth's raw intent score: w * cos(centroid) + (1-w) * max cos(sample)."""
+    """Hearth's raw intent score: w * cos(centroid) + (1-w) * max cos(sample); `q` one vector
+    (scores are floats) or a (dim, n) matrix of n vectors (scores are arrays)."""
     out = {}
     for name, m in vectors_by_intent.items():
         c = m.mean(axis=0)
         c = c / (np.linalg.norm(c) or 1.0)
-        out[name] = w * float(c @ q) + (1 - w) * float((m @ q).max())
+        s = w * (c @ q) + (1 - w) * (m @ q).max(axis=0)
+        out[name] = float(s) if np.ndim(s) == 0 else s
     return out
 
 
@@ -49,14 +54,34 @@ def calibration(vectors_by_intent, w=0.5):
     return out
 
 
-def blend(vectors_by_intent, q, mu, typical=0.6, w=0.5):
-    """Hearth's reported confidences: raw scores times max(1, typical / mu(best intent)), in [0, 1]."""
+def prune_background(vectors_by_intent, mu, bg, keep=0.8, typical=0.75, w=0.5):
+    """Hearth's background at build: the lines no intent claims (a line is claimed when its raw
+    score for an intent reaches `keep` times the intent's calibration)."""
+    if len(bg) == 0:
+        return bg
+    known = [v for v in mu.values() if v > 0]
+    fallback = float(np.mean(known)) if known else typical
+    raw = raw_scores(vectors_by_intent, bg.T, w)  # each: array over background lines
+    claimed = np.zeros(len(bg), bool)
+    for name, s in raw.items():
+        claimed |= s >= keep * (mu[name] if mu[name] > 0 else fallback)
+    return bg[~claimed]
+
+
+def blend(vectors_by_intent, q, mu, bg, typical=0.75, weight=2.0, w=0.5):
+    """Hearth's reported confidences: (raw - weight * max(0, b - raw)) * max(1, typical / mu(best
+    intent)) in [0, 1], b the cosine to the nearest kept background line."""
     raw = raw_scores(vectors_by_intent, q, w)
     best = max(raw, key=raw.get)
     known = [v for v in mu.values() if v > 0]
     m = mu[best] if mu[best] > 0 else (float(np.mean(known)) if known else 0.0)
     scale = max(1.0, typical / max(m, 0.05)) if m > 0 else 1.0
-    return {k: float(np.clip(v * scale, 0.0, 1.0)) for k, v in raw.items()}
+    b = float((bg @ q).max()) if len(bg) else None
+    out = {}
+    for k, v in raw.items():
+        penalty = weight * max(0.0, b - v) if b is not None else 0.0
+        out[k] = float(np.clip((v - penalty) * scale, 0.0, 1.0))
+    return out
 
 
 class MiniLM:
@@ -109,6 +134,11 @@ def run_minilm(job):
     vecs = {k: np.stack([m.embed(u) for u in us]) for k, us in job["train"].items()}
     mu = calibration(vecs)
     build_s = time.perf_counter() - t0
+    # The background is embedded once (Hearth: once per process), then pruned per bot.
+    t0 = time.perf_counter()
+    bg_all = np.stack([m.embed(u) for u in job.get("background", [])]) if job.get("background") else np.zeros((0, 384), np.float32)
+    background_s = time.perf_counter() - t0
+    bg = prune_background(vecs, mu, bg_all)
     t0 = time.perf_counter()
     for us in job.get("big_train", {}).values():
         for u in us:
@@ -117,9 +147,10 @@ def run_minilm(job):
     scores, lat = [], []
     for q in job["queries"]:
         t = time.perf_counter()
-        scores.append(blend(vecs, m.embed(q), mu))
+        scores.append(blend(vecs, m.embed(q), mu, bg))
         lat.append((time.perf_counter() - t) * 1000)
-    return {"scores": scores, "build_s": build_s, "big_build_s": big_build_s, "latency_ms": lat}
+    return {"scores": scores, "build_s": build_s, "big_build_s": big_build_s, "latency_ms": lat,
+            "background_embed_s": background_s, "background_kept": len(bg), "background_lines": len(bg_all)}
 
 
 def run_tfidf(job):

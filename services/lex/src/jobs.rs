@@ -305,9 +305,19 @@ impl JobHandler for BuildJob {
             };
             reused = 0;
         }
-        let built = compiled
-            .finish_with(vectors, self.lex.inner.opts.scoring)
+        let scoring = self.lex.inner.opts.scoring;
+        let mut built = compiled
+            .finish_with(vectors, scoring)
             .map_err(JobError::fatal)?;
+        let background = match self.lex.background_vectors().await {
+            Ok(v) => v,
+            Err(hearth_inference::text::TextError::Load(m)) => {
+                self.finish(&ctx.scope, st, Err(vec![format!("Failed to build the bot locale: the intent classification model is not available ({m}).")])).await?;
+                return Ok(StepOutcome::Finish);
+            }
+            Err(e) => return Err(JobError::retryable(e)),
+        };
+        crate::domain::background::attach(&mut built, &background, scoring);
         self.finish(&ctx.scope, st, Ok(built)).await?;
         tracing::info!(bot = %st.bot_id, locale = %st.locale_id, utterances = texts.len(), reused, ms = started.elapsed().as_millis() as u64, "lex locale built");
         Ok(StepOutcome::Done)

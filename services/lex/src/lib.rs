@@ -96,6 +96,8 @@ pub(crate) struct Inner {
     models: Mutex<HashMap<String, (Timestamp, Arc<BotModel>)>>,
     /// Bots with runtime traffic since start, for the purger.
     seen: Mutex<Vec<(Scope, String)>>,
+    /// The out-of-domain background lines' embeddings, computed by the first build.
+    background: tokio::sync::OnceCell<Arc<Vec<Vec<f32>>>>,
 }
 
 /// The Lex core: storage, models, text engine. Cheap to clone; shared by the models API
@@ -123,6 +125,7 @@ impl Lex {
                 opts,
                 models: Mutex::new(HashMap::new()),
                 seen: Mutex::new(Vec::new()),
+                background: tokio::sync::OnceCell::new(),
             }),
         };
         lex.start_purger();
@@ -156,6 +159,22 @@ impl Lex {
     /// Embeddings of `texts` (on the engine thread).
     pub async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, TextError> {
         self.engine()?.embed(texts).await
+    }
+
+    /// Embeddings of the out-of-domain background lines ([`domain::background::SENTENCES`]):
+    /// computed by the first build after start (170 short lines), then shared by every build.
+    pub async fn background_vectors(&self) -> Result<Arc<Vec<Vec<f32>>>, TextError> {
+        self.inner
+            .background
+            .get_or_try_init(|| async {
+                let texts = domain::background::SENTENCES
+                    .iter()
+                    .map(|s| (*s).to_string())
+                    .collect();
+                Ok(Arc::new(self.embed(texts).await?))
+            })
+            .await
+            .cloned()
     }
 
     /// The built model of a locale, if it has been built (cached by build time).

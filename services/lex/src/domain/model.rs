@@ -211,6 +211,11 @@ pub struct BotModel {
     /// not here). Empty in models built before it was kept.
     #[serde(default)]
     pub texts: Vec<String>,
+    /// Embedded out-of-domain background lines that none of the intents claims
+    /// (`background::attach`); an utterance nearer to one of them than to its best intent
+    /// loses confidence. Empty in models built before it (scores as before).
+    #[serde(default)]
+    pub background: Matrix,
 }
 
 impl BotModel {
@@ -490,6 +495,7 @@ pub fn compile(def: &LocaleDef) -> Result<Compiled, Vec<String>> {
             centroids: Vec::new(),
             calibration: Vec::new(),
             texts: Vec::new(),
+            background: Matrix::default(),
         },
         texts,
         owners,
