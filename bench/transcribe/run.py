@@ -202,13 +202,11 @@ class Server:
                 return int(line.split()[1]) / 1024
         return 0.0
 
-    def reset_peak(self) -> bool:
-        """Reset VmHWM to the current RSS (Linux >= 4.0); False where that is not allowed."""
-        try:
-            pathlib.Path(f"/proc/{self.proc.pid}/clear_refs").write_text("5")
-            return True
-        except OSError:
-            return False
+    def rss_mib(self) -> float:
+        for line in pathlib.Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -246,23 +244,29 @@ def long_wav(flac: pathlib.Path, out: pathlib.Path) -> None:
 
 def long_job(srv: Server, tx, s3, bucket: str, path: pathlib.Path, name: str, ref: str) -> dict:
     """Upload `path`, then transcribe it: file size, wall time (upload; job start request to
-    COMPLETED as the client sees it; StartTime→CompletionTime), WER, and the server's peak RSS
-    before the upload, before the job (reset to the current RSS first when Linux allows) and after it."""
+    COMPLETED as the client sees it; StartTime→CompletionTime), WER, and the server's memory:
+    peak RSS (VmHWM, which already holds the model's per-window working set from the warm-up)
+    before the upload, after it and after the job, plus RSS just before the job and the most RSS
+    sampled (every 0.1 s) while it ran."""
     key = f"media/{name}{path.suffix}"
     rss_start = srv.peak_rss_mib()
     t = time.time()
     s3.upload_file(str(path), bucket, key)
     upload_s = time.time() - t
-    rss_upload = srv.peak_rss_mib()
-    reset = srv.reset_peak()
     before = srv.peak_rss_mib()
+    rss_job_start = srv.rss_mib()
+    sampled = [rss_job_start]
     t = time.time()
     tx.start_transcription_job(TranscriptionJobName=name, LanguageCode="en-US", Media={"MediaFileUri": f"s3://{bucket}/{key}"}, OutputBucketName=bucket)
+    polled = 0.0
     while True:
-        job = tx.get_transcription_job(TranscriptionJobName=name)["TranscriptionJob"]
-        if job["TranscriptionJobStatus"] in ("COMPLETED", "FAILED"):
-            break
-        time.sleep(0.5)
+        sampled.append(srv.rss_mib())
+        if time.time() - polled >= 0.5:
+            polled = time.time()
+            job = tx.get_transcription_job(TranscriptionJobName=name)["TranscriptionJob"]
+            if job["TranscriptionJobStatus"] in ("COMPLETED", "FAILED"):
+                break
+        time.sleep(0.1)
     wall = time.time() - t
     after = srv.peak_rss_mib()
     if job["TranscriptionJobStatus"] != "COMPLETED":
@@ -273,8 +277,8 @@ def long_job(srv: Server, tx, s3, bucket: str, path: pathlib.Path, name: str, re
     return {
         "format": path.suffix.lstrip("."), "file_mib": path.stat().st_size / 2**20, "upload_s": upload_s, "wall_s": wall,
         "took_s": (job["CompletionTime"] - job["StartTime"]).total_seconds(), "wer": edit_distance(words_of(ref), words_of(text)) / len(words_of(ref)),
-        "peak_rss_start_mib": rss_start, "peak_rss_after_upload_mib": rss_upload, "peak_reset": reset,
-        "peak_rss_before_mib": before, "peak_rss_after_mib": after,
+        "peak_rss_start_mib": rss_start, "peak_rss_before_mib": before, "peak_rss_after_mib": after,
+        "rss_job_start_mib": rss_job_start, "rss_job_max_mib": max(sampled),
     }
 
 
@@ -285,8 +289,8 @@ def long_lines(seconds: float, runs: list[dict]) -> list[str]:
         fmt = "FLAC" if lg["format"] == "flac" else "WAV 44.1 kHz stereo 16-bit"
         out.append(f"Long file: {seconds / 3600:.1f} h {fmt} ({lg['file_mib']:.1f} MiB) of room noise with a sentence every 10 min: "
                    f"job {lg['took_s']:.0f} s (wall {lg['wall_s']:.0f} s after a {lg['upload_s']:.0f} s upload), WER {lg['wer']:.3f}; "
-                   f"server peak RSS {lg['peak_rss_before_mib']:.0f} MiB before → {lg['peak_rss_after_mib']:.0f} MiB after the job"
-                   f" ({lg['peak_rss_start_mib']:.0f} MiB before the upload, {lg['peak_rss_after_upload_mib']:.0f} MiB after it{'; peak reset after the upload' if lg['peak_reset'] else ''}).")
+                   f"server peak RSS {lg['peak_rss_start_mib']:.0f} MiB before the upload, {lg['peak_rss_before_mib']:.0f} MiB after it, {lg['peak_rss_after_mib']:.0f} MiB after the job; "
+                   f"RSS {lg['rss_job_start_mib']:.0f} MiB at the job's start, at most {lg['rss_job_max_mib']:.0f} MiB during it.")
     return out
 
 
