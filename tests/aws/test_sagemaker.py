@@ -430,14 +430,37 @@ def test_control_plane_validation_messages(sm_env, trained):
 
 
 def test_endpoint_fails_when_the_artifact_cannot_load(sm_env):
+    """An artifact that is not a model archive fails the endpoint (the container never starts)."""
     sm, s3, bucket = sm_env["sm"], sm_env["s3"], sm_env["bucket"]
-    s3.put_object(Bucket=bucket, Key="broken/model.tar.gz", Body=artifact_of(b"this is not an xgboost model"))
+    s3.put_object(Bucket=bucket, Key="broken/model.tar.gz", Body=b"this is not a tarball")
     ep, d = deploy(sm, f"s3://{bucket}/broken/model.tar.gz", [{"VariantName": "AllTraffic", "ServerlessConfig": {"MemorySizeInMB": 1024, "MaxConcurrency": 1}}])
     assert d["EndpointStatus"] == "Failed"
     assert d["FailureReason"].startswith("The primary container for production variant AllTraffic did not pass the ping health check."), d["FailureReason"]
     with aws_error("ValidationError", 400, "not found"):
         sm_env["rt"].invoke_endpoint(EndpointName=ep, Body=ABALONE_ROW, ContentType="text/csv")
     sm.delete_endpoint(EndpointName=ep)
+
+
+def test_a_model_file_that_cannot_load_fails_at_invocation(sm_env):
+    """The container loads its model on the first invocation: a model file that is neither a
+    pickle nor an XGBoost model leaves the endpoint InService and every invocation answers 500."""
+    sm, s3, bucket, rt = sm_env["sm"], sm_env["s3"], sm_env["bucket"], sm_env["rt"]
+    s3.put_object(Bucket=bucket, Key="garbage/model.tar.gz", Body=artifact_of(b"this is not an xgboost model"))
+    cases = (
+        # Images from 1.2 on name the file and both attempts; older ones the directory.
+        (XGB_IMAGE_NEW, {"InstanceType": "ml.t2.medium", "InitialInstanceCount": 1}, "Model /opt/ml/model/xgboost-model cannot be loaded:\nPickle load error=invalid load key, 't'.\nXGB load model error="),
+        (XGB_IMAGE, {"ServerlessConfig": {"MemorySizeInMB": 1024, "MaxConcurrency": 1}}, "Model at /opt/ml/model cannot be loaded:\ninvalid load key, 't'.\n"),
+    )
+    for image, variant, detail in cases:
+        ep, d = deploy(sm, f"s3://{bucket}/garbage/model.tar.gz", [{"VariantName": "AllTraffic", **variant}], image=image)
+        assert d["EndpointStatus"] == "InService", d
+        for _ in range(2):
+            with aws_error("ModelError", 424) as e:
+                rt.invoke_endpoint(EndpointName=ep, Body=ABALONE_ROW, ContentType="text/csv")
+            assert str(e.value.response["OriginalStatusCode"]) == "500"
+            msg = e.value.response["OriginalMessage"]
+            assert msg.startswith("Unable to load model: " + detail), msg
+        sm.delete_endpoint(EndpointName=ep)
 
 
 def test_training_failures_have_reasons(sm_env, trained):

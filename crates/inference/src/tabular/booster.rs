@@ -143,6 +143,21 @@ impl Booster {
         Ok(b)
     }
 
+    /// Restore a booster from a memory snapshot (`XGBoosterSerializeToBuffer`: what Python's
+    /// `pickle` keeps of a `Booster`, its state's `handle`). XGBoost reads only snapshots of
+    /// its own version; callers check the version the snapshot records first.
+    pub fn unserialize(xgb: &Arc<Xgb>, snapshot: &[u8]) -> Result<Booster, TabularError> {
+        if snapshot.is_empty() {
+            return Err(TabularError::Model("the snapshot is empty".into()));
+        }
+        let b = Booster::with_cache(xgb, &[])?;
+        // SAFETY: the buffer is valid for the call; XGBoost parses (copies) it.
+        xgb.check(unsafe { (xgb.api.XGBoosterUnserializeFromBuffer)(b.handle, snapshot.as_ptr().cast(), snapshot.len() as u64) })
+            .map_err(|e| TabularError::Model(e.to_string()))?;
+        b.num_features()?;
+        Ok(b)
+    }
+
     /// The model's bytes in `format` (loadable by [`Booster::load`] and Python's `Booster.load_model`).
     pub fn save(&self, format: ModelFormat) -> Result<Vec<u8>, TabularError> {
         let _g = self.lock.write().unwrap_or_else(|p| p.into_inner());

@@ -7,6 +7,7 @@ pub mod deployment;
 pub mod fleet;
 pub mod instance_types;
 pub mod listing;
+pub mod pickled;
 pub mod training;
 pub mod validate;
 

@@ -1,46 +1,137 @@
-//! The built-in XGBoost container, in-process: a [`ModelLoader`] that downloads a variant's
-//! `model.tar.gz` from S3, unpacks `xgboost-model` and loads it into the tabular engine, and
-//! the [`ModelRuntime`] that answers invocations with the container's contract
+//! The built-in XGBoost container, in-process: a [`ModelLoader`] that provisions a variant —
+//! downloads its `model.tar.gz` from S3 and unpacks the model file, as SageMaker does before the
+//! container starts (a missing or unreadable artifact fails the endpoint there) — and the
+//! [`ModelRuntime`] that answers invocations with the container's contract
 //! ([`crate::domain::container`]) on the engine's threads.
+//!
+//! Like `sagemaker-xgboost-container` (`ScoringService.load_model`), the runtime loads the
+//! model file on the first invocation that needs it (after the empty-body and payload checks),
+//! keeps the booster once loaded, and tries again on the next invocation while it cannot load:
+//! a file that is neither a pickled Booster this image can read ([`crate::domain::pickled`]) nor
+//! an XGBoost model answers `500 Unable to load model: Model … cannot be loaded: …`, which
+//! InvokeEndpoint returns as `ModelError` and counts in `Invocation5XXErrors` and
+//! `ModelLatency`. Serverless cold starts load the booster while provisioning, so
+//! `ModelSetupTime` covers it (a failure is kept for the invocation to report).
 
 use crate::domain::artifact::unpack_model;
 use crate::domain::container::{self, ContainerError, CsvStyle};
-use crate::domain::fleet::{ContainerReply, ContainerRequest, ModelLoader, ModelRuntime, ModelSource, VariantSpec};
+use crate::domain::fleet::{Capacity, ContainerReply, ContainerRequest, ModelLoader, ModelRuntime, ModelSource, VariantSpec};
 use crate::domain::is_xgboost_image;
+use crate::domain::pickled::{self, XgbVersion};
 use hearth_inference::tabular::{Booster, Engine, Xgb};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Environment variable of the container that sets the reply type when `Accept` is absent.
 pub const DEFAULT_ACCEPT_ENV: &str = "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT";
 
-/// A loaded XGBoost model behind the container contract.
+/// Where the container finds the model (SageMaker's `/opt/ml/model`), as its messages say.
+pub const MODEL_DIR: &str = "/opt/ml/model";
+
+/// A provisioned XGBoost container: its model file, loaded on first use.
 pub struct XgbRuntime {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     engine: Engine,
-    booster: Arc<Booster>,
-    features: usize,
+    xgb: Arc<Xgb>,
+    engine_version: XgbVersion,
+    image_version: Option<XgbVersion>,
+    model_name: String,
+    /// The model file until it has loaded (dropped then).
+    pending: Mutex<Option<Vec<u8>>>,
+    loaded: OnceLock<Loaded>,
     style: CsvStyle,
     default_accept: String,
     bytes: u64,
 }
 
+#[derive(Clone)]
+struct Loaded {
+    booster: Arc<Booster>,
+    features: usize,
+}
+
+impl Inner {
+    /// The booster, loading it now if needed (`ScoringService.load_model`); runs on an engine
+    /// thread. Concurrent first requests wait for one load.
+    fn booster(&self) -> Result<Loaded, ContainerError> {
+        if let Some(l) = self.loaded.get() {
+            return Ok(l.clone());
+        }
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(l) = self.loaded.get() {
+            return Ok(l.clone());
+        }
+        let Some(file) = pending.as_ref() else {
+            return Err(ContainerError { status: 500, message: "Unable to load model: the model file is gone".into() });
+        };
+        let started = std::time::Instant::now();
+        match self.load(file) {
+            Ok(l) => {
+                tracing::info!(model_file = %self.model_name, ms = started.elapsed().as_secs_f64() * 1000.0, "xgboost model loaded on first invocation");
+                let _ = self.loaded.set(l.clone());
+                *pending = None;
+                Ok(l)
+            }
+            Err(message) => {
+                tracing::warn!(model_file = %self.model_name, "xgboost model cannot be loaded");
+                Err(ContainerError { status: 500, message: format!("Unable to load model: {message}") })
+            }
+        }
+    }
+
+    /// `serve_utils.get_loaded_booster`: `pickle.load`, else `Booster.load_model`.
+    fn load(&self, file: &[u8]) -> Result<Loaded, String> {
+        let pickle_error = match pickled::read_pickle(file) {
+            Ok(p) => match pickled::incompatibility(p.written_by, self.image_version, self.engine_version) {
+                Some(why) => why,
+                None => match Booster::unserialize(&self.xgb, &p.snapshot) {
+                    Ok(b) => return self.ready(b),
+                    Err(e) => e.to_string(),
+                },
+            },
+            Err(e) => e,
+        };
+        let xgb_error = match Booster::load(&self.xgb, file) {
+            Ok(b) => return self.ready(b),
+            Err(e) => e.to_string(),
+        };
+        let old = self.image_version.is_some_and(|v| v.release() < (1, 2));
+        Err(if old {
+            format!("Model at {MODEL_DIR} cannot be loaded:\n{pickle_error}\n{xgb_error}")
+        } else {
+            format!("Model {MODEL_DIR}/{} cannot be loaded:\nPickle load error={pickle_error}\nXGB load model error={xgb_error}", self.model_name)
+        })
+    }
+
+    fn ready(&self, b: Booster) -> Result<Loaded, String> {
+        b.set_param("nthread", "1").map_err(|e| e.to_string())?;
+        let features = b.num_features().map_err(|e| e.to_string())?;
+        Ok(Loaded { booster: Arc::new(b), features })
+    }
+}
+
 #[async_trait::async_trait]
 impl ModelRuntime for XgbRuntime {
     async fn invoke(&self, req: &ContainerRequest) -> Result<ContainerReply, ContainerError> {
-        let (booster, features, style, default_accept) = (self.booster.clone(), self.features, self.style, self.default_accept.clone());
+        let inner = self.inner.clone();
         let req = req.clone();
         let out = self
+            .inner
             .engine
             .run(move || -> Result<ContainerReply, ContainerError> {
                 if req.body.is_empty() {
                     // The container answers an empty payload with 204 and no body.
-                    return Ok(ContainerReply { body: Vec::new(), content_type: container::media_type(&default_accept), custom_attributes: None });
+                    return Ok(ContainerReply { body: Vec::new(), content_type: container::media_type(&inner.default_accept), custom_attributes: None });
                 }
                 let (x, kind) = container::parse_payload(req.content_type.as_deref(), &req.body)?;
+                let Loaded { booster, features } = inner.booster()?;
                 let x = container::fit_features(x, kind, features)?;
                 let preds = booster.predict(&x).map_err(|e| ContainerError { status: 400, message: format!("Unable to evaluate payload provided: {e}") })?;
-                let accept = container::parse_accept(req.accept.as_deref(), &default_accept)?;
-                let (body, ct) = container::encode(&preds, accept, style);
+                let accept = container::parse_accept(req.accept.as_deref(), &inner.default_accept)?;
+                let (body, ct) = container::encode(&preds, accept, inner.style);
                 Ok(ContainerReply { body, content_type: ct.to_string(), custom_attributes: None })
             })
             .await;
@@ -51,7 +142,7 @@ impl ModelRuntime for XgbRuntime {
     }
 
     fn memory_bytes(&self) -> u64 {
-        self.bytes
+        self.inner.bytes
     }
 }
 
@@ -96,10 +187,25 @@ impl ModelLoader for XgbLoader {
             .await
             .map_err(|e| e.to_string())?
             .map_err(|e| ping_failure(&variant.name, &format!("Unable to load model: {e}")))?;
-        let size = bytes.len() as u64;
-        let booster = self.engine.load(xgb, bytes).await.map_err(|e| ping_failure(&variant.name, &format!("Unable to load model: Model {name} cannot be loaded: {e}")))?;
-        let features = booster.num_features().map_err(|e| ping_failure(&variant.name, &e.to_string()))?;
+        let engine_version = XgbVersion::parse(&xgb.version()).ok_or_else(|| ping_failure(&variant.name, &format!("unexpected XGBoost version {}", xgb.version())))?;
         let default_accept = source.environment.get(DEFAULT_ACCEPT_ENV).cloned().unwrap_or_else(|| "text/csv".to_string());
-        Ok(Arc::new(XgbRuntime { engine: self.engine.clone(), booster, features, style: CsvStyle::for_image(&source.image), default_accept, bytes: size }))
+        let inner = Arc::new(Inner {
+            engine: self.engine.clone(),
+            xgb,
+            engine_version,
+            image_version: pickled::image_version(&source.image),
+            model_name: name,
+            bytes: bytes.len() as u64,
+            pending: Mutex::new(Some(bytes)),
+            loaded: OnceLock::new(),
+            style: CsvStyle::for_image(&source.image),
+            default_accept,
+        });
+        if matches!(variant.capacity, Capacity::Serverless { .. }) {
+            // A cold start boots the container and loads the model before the request runs.
+            let warm = inner.clone();
+            self.engine.run(move || warm.booster().map(|_| ())).await.map_err(|e| e.to_string())?.ok();
+        }
+        Ok(Arc::new(XgbRuntime { inner }))
     }
 }
