@@ -16,6 +16,7 @@
 //! broken, every request answers [`TextError::Load`] with the reason (for example "run
 //! `hearth models fetch minilm-l6-v2`").
 
+mod bert;
 mod embedder;
 
 use std::collections::HashMap;
@@ -186,7 +187,7 @@ fn engine_thread(
         .build();
     let loaded = pool
         .map_err(|e| TextError::Load(format!("compute pool: {e}")))
-        .and_then(|pool| SentenceEmbedder::load(&dir).map(|m| (pool, m)));
+        .and_then(|pool| SentenceEmbedder::load(&dir).map(|m| (pool, m.with_threads(opts.threads))));
     let (pool, model) = match loaded {
         Ok(x) => x,
         Err(e) => {

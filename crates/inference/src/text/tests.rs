@@ -120,3 +120,103 @@ fn missing_model_is_a_load_error() {
         Err(TextError::Load(_))
     ));
 }
+
+/// Timing probe (not a check): `cargo test --release -p hearth-inference --lib text::tests::timing -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn timing() {
+    let Some(dir) = model_dir() else { return };
+    let n: usize = std::env::var("PROBE_N").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
+    let threads_list: Vec<usize> = match std::env::var("PROBE_THREADS") {
+        Ok(v) => v.split(',').filter_map(|x| x.parse().ok()).collect(),
+        Err(_) => vec![1, 2],
+    };
+    let big_n: usize = std::env::var("PROBE_BIG").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    for threads in threads_list {
+        let engine = TextEngine::start(dir.clone(), TextEngineOptions { threads, max_batch: 32 }).unwrap();
+        engine.embed_blocking(vec!["warm up".into()]).unwrap();
+        let mut ms = Vec::new();
+        for i in 0..n {
+            let t = Instant::now();
+            engine
+                .embed_blocking(vec![format!("book a table for {i} people at a sushi place tonight")])
+                .unwrap();
+            ms.push(t.elapsed().as_secs_f64() * 1e3);
+        }
+        ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        let big: Vec<String> = (0..big_n).map(|i| format!("please play the song number {i} by the band from the list on my phone {}", "x ".repeat(i % 13))).collect();
+        let t = Instant::now();
+        engine.embed_blocking(big).unwrap();
+        println!(
+            "threads {threads}: short p50 {:.2} p90 {:.2} p99 {:.2} ms; {big_n} texts {:.2} s",
+            ms[n / 2], ms[n * 9 / 10], ms[n * 99 / 100], t.elapsed().as_secs_f64()
+        );
+    }
+}
+
+#[test]
+fn erf_matches_the_series_to_1e6() {
+    // erf(x) = 2/√π Σ (-1)^n x^(2n+1) / (n! (2n+1)), summed in f64.
+    fn series(x: f64) -> f64 {
+        let (mut term, mut sum) = (x, x);
+        for n in 1..200 {
+            term *= -x * x / n as f64;
+            sum += term / (2 * n + 1) as f64;
+        }
+        sum * 2.0 / std::f64::consts::PI.sqrt()
+    }
+    let mut worst: f64 = 0.0;
+    for i in -4000..=4000 {
+        let x = i as f64 / 1000.0;
+        worst = worst.max((super::bert::erf(x as f32) as f64 - series(x)).abs());
+    }
+    assert!(worst < 1e-6, "largest error {worst:e}");
+    assert!((super::bert::erf(9.0) - 1.0).abs() < 1e-6);
+    assert!((super::bert::erf(-30.0) + 1.0).abs() < 1e-6);
+}
+
+#[test]
+fn encoder_matches_candle_bert() {
+    use candle_core::{DType, Device, Tensor};
+    let Some(dir) = model_dir() else { return };
+    let m = SentenceEmbedder::load(&dir).unwrap();
+    let texts = [
+        "hi",
+        "I think someone stole my card and made fraudulent charges on my account last night",
+        "book a table for four at a sushi place tonight",
+    ];
+    let ours = m.embed(&texts).unwrap();
+    // The reference: candle-transformers' BertModel, one text at a time.
+    let config: candle_transformers::models::bert::Config =
+        serde_json::from_slice(&std::fs::read(dir.join("config.json")).unwrap()).unwrap();
+    let vb = candle_nn::VarBuilder::from_buffered_safetensors(
+        std::fs::read(dir.join("model.safetensors")).unwrap(),
+        DType::F32,
+        &Device::Cpu,
+    )
+    .unwrap();
+    let bert = candle_transformers::models::bert::BertModel::load(vb, &config).unwrap();
+    let tok = tokenizers::Tokenizer::from_file(dir.join("tokenizer.json")).unwrap();
+    for (text, v) in texts.iter().zip(&ours) {
+        let mut tok = tok.clone();
+        tok.with_padding(None);
+        let ids: Vec<u32> = tok.encode(*text, true).unwrap().get_ids().to_vec();
+        let n = ids.len();
+        let ids = Tensor::new(ids.as_slice(), &Device::Cpu).unwrap().unsqueeze(0).unwrap();
+        let types = ids.zeros_like().unwrap();
+        let hidden = bert.forward(&ids, &types, None).unwrap();
+        let mean: Vec<f32> = (hidden.sum(1).unwrap() / n as f64)
+            .unwrap()
+            .squeeze(0)
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        let reference = normalized(mean);
+        let diff = v
+            .iter()
+            .zip(&reference)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(diff < 2e-5, "{text:?}: largest difference {diff:e}");
+    }
+}
