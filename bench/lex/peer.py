@@ -54,7 +54,7 @@ def calibration(vectors_by_intent, w=0.5):
     return out
 
 
-def prune_background(vectors_by_intent, mu, bg, keep=0.8, typical=0.75, w=0.5):
+def prune_background(vectors_by_intent, mu, bg, keep=0.8, typical=0.8, w=0.5):
     """Hearth's background at build: the lines no intent claims (a line is claimed when its raw
     score for an intent reaches `keep` times the intent's calibration)."""
     if len(bg) == 0:
@@ -68,7 +68,7 @@ def prune_background(vectors_by_intent, mu, bg, keep=0.8, typical=0.75, w=0.5):
     return bg[~claimed]
 
 
-def blend(vectors_by_intent, q, mu, bg, typical=0.75, weight=2.0, w=0.5):
+def blend(vectors_by_intent, q, mu, bg, typical=0.8, weight=2.0, w=0.5):
     """Hearth's reported confidences: (raw - weight * max(0, b - raw)) * max(1, typical / mu(best
     intent)) in [0, 1], b the cosine to the nearest kept background line."""
     raw = raw_scores(vectors_by_intent, q, w)

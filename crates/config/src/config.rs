@@ -121,7 +121,7 @@ pub struct LexConfig {
     pub disambiguation_margin: f64,
     /// The confidence of an utterance exactly as close to its intent as the intent's own
     /// sample utterances are to one another (per-bot calibration of `nluConfidence`), 0 to 1;
-    /// 0 reports the raw similarity blend. Env `HEARTH_LEX__TYPICAL_SCORE`. Default 0.75.
+    /// 0 reports the raw similarity blend. Env `HEARTH_LEX__TYPICAL_SCORE`. Default 0.8.
     pub typical_score: f64,
     /// Days runtime utterance records are kept for analytics (ListAggregatedUtterances,
     /// ListUtteranceMetrics, the console's missed utterances), 1 to 3650.
@@ -201,7 +201,7 @@ impl Default for LexConfig {
     fn default() -> Self {
         LexConfig {
             disambiguation_margin: 0.05,
-            typical_score: 0.75,
+            typical_score: 0.8,
             utterance_retention_days: 30,
             purge_interval_seconds: 300,
         }

@@ -446,7 +446,7 @@ workers = 4
         assert_eq!(lex.utterance_retention_days, 7);
         assert_eq!(lex.disambiguation_margin, 0.1);
         assert_eq!(lex.purge_interval_seconds, 60);
-        assert_eq!(lex.typical_score, 0.75);
+        assert_eq!(lex.typical_score, 0.8);
         let msg = load_with_default_file(
             None,
             &no_default(),
