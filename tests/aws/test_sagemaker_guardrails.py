@@ -530,6 +530,38 @@ def test_cli_abort_promote_and_history(env):
     assert out.returncode != 0 and "too late" in out.stderr
 
 
+def test_rolling_update_rolls_back_in_batches(env):
+    """RollingUpdatePolicy.RollbackMaximumBatchSize: traffic returns to the old fleet one batch
+    at a time (here an operator's abort while 2 of 3 instances are on the new fleet: 2 → 1 → 0)."""
+    sm, configs = env["sm"], env["configs"]
+    ep = new_endpoint(env)
+    cfg = {
+        "RollingUpdatePolicy": {
+            "MaximumBatchSize": {"Type": "INSTANCE_COUNT", "Value": 1},
+            "WaitIntervalInSeconds": 5,
+            "RollbackMaximumBatchSize": {"Type": "INSTANCE_COUNT", "Value": 1},
+        }
+    }
+    with Traffic(env["h"], ep) as traffic:
+        sm.update_endpoint(EndpointName=ep, EndpointConfigName=configs[3], DeploymentConfig=cfg)
+        deadline = time.monotonic() + 60
+        while True:
+            p = sm.describe_endpoint(EndpointName=ep).get("PendingDeploymentSummary")
+            if p and p["ProductionVariants"][0].get("CurrentInstanceCount") == 2:
+                break
+            assert time.monotonic() < deadline, p
+            time.sleep(0.05)
+        cli(env["h"], "deployments", "abort", ep)
+        d = wait_status(sm, ep)
+    assert d["EndpointStatus"] == "InService" and d["EndpointConfigName"] == configs[1], d
+    assert "aborted by cli:" in d["FailureReason"]
+    assert traffic.failures() == 0
+    desc = cli(env["h"], "deployments", "describe", ep)
+    assert "rollback batch 1/2: 1 new-fleet instance(s) left" in desc, desc
+    assert "rollback batch 2/2: 0 new-fleet instance(s) left" in desc, desc
+    assert desc.index("rollback batch 1/2") < desc.index("rollback batch 2/2") < desc.index("all traffic on the old fleet")
+
+
 def wait_pending_baking(sm, ep, timeout=60):
     deadline = time.monotonic() + timeout
     while True:

@@ -10,7 +10,12 @@
 //! `TerminationWaitInSeconds`) → `Succeeded`. Any rollback alarm in `ALARM`, an operator's
 //! abort or `MaximumExecutionTimeoutInSeconds` during the baking leads to `RollingBack`: all
 //! traffic goes back to blue *first* (before anything is written), then the endpoint returns
-//! `InService` on its old configuration (`UpdateRollbackFailed` if blue cannot serve).
+//! `InService` on its old configuration (`UpdateRollbackFailed` if blue cannot serve). A rolling
+//! update with `RollbackMaximumBatchSize` goes back in batches instead
+//! ([`crate::domain::deployment::rollback_plan`]): the first batch moves before anything is
+//! written, each further one is written as it moves (blue's models stayed loaded, so a batch
+//! needs no provisioning time here); after a restart the node serves the old configuration
+//! (the record's) and the job finishes the remaining batches' records.
 //!
 //! Traffic moves on this node's [`Fleet`] with [`Fleet::set_deployments`]: blue first with
 //! `1 - share`, green with `share`; after the last bake green first with everything and blue
@@ -24,7 +29,7 @@
 //! A step runs at most [`Guardrails::slice`] before yielding its worker, and waits on the
 //! injected clock.
 
-use crate::domain::deployment::{decide, Decision, Observation, Request, Step};
+use crate::domain::deployment::{decide, rollback_plan, Decision, Observation, Request, Step};
 use crate::domain::fleet::{Deployment, Fleet};
 use crate::hosting::Hosting;
 use crate::jobs::Shared;
@@ -220,20 +225,29 @@ impl DeploymentJobs {
         self.0.clock.sleep(d).await;
     }
 
-    /// Move to `RollingBack`: traffic to blue first, then the records.
+    /// Move to `RollingBack`: traffic to blue first (all of it, or the first batch of a
+    /// rolling update's `RollbackMaximumBatchSize`), then the records.
     async fn start_rollback(&self, scope: &Scope, dep: &mut DeploymentRecord, version: i64, reason: String) -> Result<i64, JobError> {
         let now = self.0.clock.now();
+        let total = dep.steps.last().map_or(1, |s| s.green_instances);
+        let serving = if dep.phase == DeploymentPhase::Baking { dep.steps.get(dep.step).map_or(total, |s| s.green_instances) } else { 0 };
+        dep.rollback_steps = rollback_plan(serving, total, dep.policy.rollback_batch);
+        dep.rollback_step = 0;
+        let first = dep.rollback_steps.first().copied().unwrap_or(Step { green_instances: 0, green_share: 0.0 });
         if let Some(l) = self.0.guardrails.live.lock().unwrap_or_else(|p| p.into_inner()).get(&dep.key()) {
             if let Some(b) = &l.blue {
-                l.fleet.set_deployments(vec![(b.clone(), 1.0), (l.green.clone(), 0.0)]);
+                l.fleet.set_deployments(vec![(b.clone(), 1.0 - first.green_share), (l.green.clone(), first.green_share)]);
             }
         }
         tracing::warn!(endpoint = %dep.endpoint, deployment = dep.number, reason = %reason, "deployment rolling back");
-        dep.green_share = 0.0;
+        dep.green_share = first.green_share;
         dep.phase = DeploymentPhase::RollingBack;
         dep.phase_started = ts(now);
         dep.reason = Some(reason.clone());
         dep.event(ts(now), format!("rolling back: {reason}"));
+        if dep.rollback_steps.len() > 1 {
+            dep.event(ts(now), rollback_batch_event(dep));
+        }
         let v = self.save(scope, dep, version).await?;
         self.update_endpoint(scope, &dep.endpoint, |r| r.status = EndpointStatus::RollingBack).await?;
         Ok(v)
@@ -336,6 +350,20 @@ impl DeploymentJobs {
                         }
                     }
                 }
+                DeploymentPhase::RollingBack if dep.rollback_step + 1 < dep.rollback_steps.len() => {
+                    // The next rollback batch: back on the old fleet (whose models stayed
+                    // loaded), off the new one; written before the next.
+                    let i = dep.rollback_step + 1;
+                    let share = dep.rollback_steps[i].green_share;
+                    if let Some(l) = s.guardrails.live.lock().unwrap_or_else(|p| p.into_inner()).get(&st.key) {
+                        apply(l, DeploymentPhase::RollingBack, share);
+                    }
+                    dep.rollback_step = i;
+                    dep.green_share = share;
+                    dep.event(ts(now), rollback_batch_event(&dep));
+                    tracing::info!(endpoint = %dep.endpoint, deployment = dep.number, batch = i + 1, share, "rollback batch");
+                    self.save(scope, &dep, version).await?;
+                }
                 DeploymentPhase::RollingBack => {
                     let key = st.key.clone();
                     let blue = {
@@ -425,6 +453,14 @@ impl DeploymentJobs {
         .await?;
         Ok(())
     }
+}
+
+/// The timeline entry of the rollback batch in force.
+fn rollback_batch_event(dep: &DeploymentRecord) -> String {
+    let n = dep.rollback_steps.len();
+    let i = dep.rollback_step.min(n.saturating_sub(1));
+    let st = dep.rollback_steps.get(i).copied().unwrap_or(Step { green_instances: 0, green_share: 0.0 });
+    format!("rollback batch {}/{n}: {} new-fleet instance(s) left, {} of traffic on the new fleet", i + 1, st.green_instances, pct(st.green_share))
 }
 
 /// Set the fleet's traffic for a phase and green share.

@@ -290,6 +290,12 @@ pub struct DeploymentRecord {
     /// The last state seen of each rollback alarm.
     #[serde(default)]
     pub alarm_states: std::collections::BTreeMap<String, String>,
+    /// The batches of a rollback (`RollbackMaximumBatchSize`), once rolling back.
+    #[serde(default)]
+    pub rollback_steps: Vec<crate::domain::deployment::Step>,
+    /// The rollback batch in force (index into `rollback_steps`).
+    #[serde(default)]
+    pub rollback_step: usize,
 }
 
 impl Record for DeploymentRecord {

@@ -1,7 +1,8 @@
 //! The deployment job end to end on a `ManualClock`: the real SageMaker service (handlers,
 //! durable jobs, hosting with the XGBoost library) with a fake alarm source, so bakes of
 //! minutes and `MaximumExecutionTimeoutInSeconds` run in milliseconds. Rollback on an alarm,
-//! on the timeout, and a success with its termination wait.
+//! on the timeout, and a success with its termination wait; a rolling update's rollback in
+//! `RollbackMaximumBatchSize` batches.
 //!
 //! Needs `libxgboost` in the test model cache (`hearth models fetch xgboost`, which the
 //! tests/aws suite runs); skipped with a note otherwise.
@@ -192,4 +193,48 @@ async fn alarm_timeout_and_success_on_a_manual_clock() {
     let history = hearth_sagemaker::deployments::history(&w.sm.meta(), &hearth_runtime::Scope::new("123456789012", "us-east-1"), "ep").await.unwrap();
     let phases: Vec<&str> = history.iter().map(|d| d.phase.as_str()).collect();
     assert_eq!(phases, vec!["rolled-back", "rolled-back", "succeeded"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rolling_update_rolls_back_in_batches() {
+    let Some(models) = models_dir() else {
+        eprintln!("skipped: no libxgboost in target/test-models (hearth models fetch xgboost)");
+        return;
+    };
+    let w = World::new(models).await;
+    w.alarms.0.lock().unwrap().insert("errors".into(), "OK".into());
+    w.setup("ep").await;
+    let rolling = json!({
+        "RollingUpdatePolicy": {
+            "MaximumBatchSize": {"Type": "INSTANCE_COUNT", "Value": 1},
+            "WaitIntervalInSeconds": 60,
+            "RollbackMaximumBatchSize": {"Type": "INSTANCE_COUNT", "Value": 1}
+        },
+        "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "errors"}]}
+    });
+    w.call(Operation::UpdateEndpoint, json!({"EndpointName": "ep", "EndpointConfigName": "green", "DeploymentConfig": rolling})).await.unwrap();
+    // Two 60 s bakes pass: the third batch (all 3 instances) is baking when the alarm trips.
+    let mut waited = 0;
+    loop {
+        let d = w.describe("ep").await;
+        let v = &d["PendingDeploymentSummary"]["ProductionVariants"][0];
+        if v["VariantStatus"][0]["Status"] == "Baking" && v["CurrentInstanceCount"] == 3 {
+            break;
+        }
+        assert!(waited < 300, "{d}");
+        w.run_coarse(1).await;
+        waited += 1;
+    }
+    w.alarms.0.lock().unwrap().insert("errors".into(), "ALARM".into());
+    let d = w.until("ep", "InService", 2.0).await;
+    assert_eq!(d["EndpointConfigName"], "blue");
+    let history = hearth_sagemaker::deployments::history(&w.sm.meta(), &hearth_runtime::Scope::new("123456789012", "us-east-1"), "ep").await.unwrap();
+    let dep = history.last().unwrap();
+    assert_eq!(dep.phase.as_str(), "rolled-back");
+    let batches: Vec<(String, f64)> = dep.events.iter().filter(|e| e.message.starts_with("rollback batch")).map(|e| (e.message.clone(), e.green_share)).collect();
+    assert_eq!(batches.len(), 3, "{:?}", dep.events);
+    assert!(batches[0].0.starts_with("rollback batch 1/3: 2 new-fleet instance(s) left"), "{batches:?}");
+    assert!(batches[2].0.starts_with("rollback batch 3/3: 0 new-fleet instance(s) left"), "{batches:?}");
+    let shares: Vec<f64> = batches.iter().map(|b| b.1).collect();
+    assert!((shares[0] - 2.0 / 3.0).abs() < 1e-9 && (shares[1] - 1.0 / 3.0).abs() < 1e-9 && shares[2] == 0.0, "{shares:?}");
 }

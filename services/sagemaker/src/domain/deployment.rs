@@ -76,12 +76,16 @@ pub struct Policy {
     pub max_execution_seconds: Option<u32>,
     /// Rollback alarms (`AutoRollbackConfiguration.Alarms`).
     pub alarms: Vec<String>,
+    /// `RollingUpdatePolicy.RollbackMaximumBatchSize`: traffic goes back to the old fleet in
+    /// batches of this size; `None`: all at once.
+    #[serde(default)]
+    pub rollback_batch: Option<Size>,
 }
 
 impl Default for Policy {
     /// An update without `DeploymentConfig`: all at once, no baking, no alarms.
     fn default() -> Self {
-        Policy { routing: Routing::AllAtOnce, wait_seconds: 0, termination_wait_seconds: 0, max_execution_seconds: None, alarms: Vec::new() }
+        Policy { routing: Routing::AllAtOnce, wait_seconds: 0, termination_wait_seconds: 0, max_execution_seconds: None, alarms: Vec::new(), rollback_batch: None }
     }
 }
 
@@ -164,6 +168,7 @@ impl Policy {
                 return Err(SageMakerError::validation(format!("Duplicate alarm name {a} found in AutoRollbackConfiguration.")));
             }
         }
+        let mut rollback_batch = None;
         let (routing, wait, term, max) = match (&c.blue_green_update_policy, &c.rolling_update_policy) {
             (Some(_), Some(_)) => {
                 return Err(SageMakerError::validation("Only one update policy should be used in the deployment configuration: BlueGreenUpdatePolicy or RollingUpdatePolicy."));
@@ -215,6 +220,7 @@ impl Policy {
                 percent_range("MaximumBatchSize", s, 5, 50)?;
                 if let Some(rb) = &r.rollback_maximum_batch_size {
                     percent_range("RollbackMaximumBatchSize", Size::parse(rb), 1, 100)?;
+                    rollback_batch = Some(Size::parse(rb));
                 }
                 if let Size::Instances(n) = s {
                     if n as u64 * 2 > instances as u64 && instances > 1 {
@@ -236,6 +242,7 @@ impl Policy {
             termination_wait_seconds: term.max(0) as u32,
             max_execution_seconds: max.map(|m| m.max(0) as u32),
             alarms,
+            rollback_batch,
         })
     }
 }
@@ -273,6 +280,26 @@ pub fn plan(routing: Routing, total: u32) -> Vec<Step> {
                 out.push(step(n));
             }
             out
+        }
+    }
+}
+
+/// The steps of a rollback from `green_instances` serving on the new fleet (of `total`): with a
+/// `RollbackMaximumBatchSize` (rolling updates), each step brings one batch back to the old
+/// fleet and takes it off the new one; without, one step puts everything back. The last step
+/// always has no green instance.
+pub fn rollback_plan(green_instances: u32, total: u32, batch: Option<Size>) -> Vec<Step> {
+    let total = total.max(1);
+    let step = |n: u32| Step { green_instances: n, green_share: n as f64 / total as f64 };
+    let Some(batch) = batch else { return vec![step(0)] };
+    let k = batch.instances(total);
+    let mut out = Vec::new();
+    let mut n = green_instances.min(total);
+    loop {
+        n = n.saturating_sub(k);
+        out.push(step(n));
+        if n == 0 {
+            return out;
         }
     }
 }
@@ -387,6 +414,38 @@ mod tests {
     }
 
     #[test]
+    fn rollbacks_in_batches() {
+        // Without RollbackMaximumBatchSize: everything back at once, from wherever it was.
+        for g in 0..=4 {
+            assert_eq!(counts(&rollback_plan(g, 4, None)), vec![0]);
+        }
+        assert_eq!(counts(&rollback_plan(3, 3, Some(Size::Instances(1)))), vec![2, 1, 0]);
+        assert_eq!(counts(&rollback_plan(2, 3, Some(Size::Instances(1)))), vec![1, 0]);
+        assert_eq!(counts(&rollback_plan(5, 5, Some(Size::Instances(2)))), vec![3, 1, 0]);
+        assert_eq!(counts(&rollback_plan(10, 10, Some(Size::Percent(25)))), vec![8, 6, 4, 2, 0]);
+        assert_eq!(counts(&rollback_plan(4, 10, Some(Size::Percent(100)))), vec![0]);
+        // 33 % of 3 is one instance; at least one instance per batch; never below zero.
+        assert_eq!(counts(&rollback_plan(3, 3, Some(Size::Percent(33)))), vec![2, 1, 0]);
+        assert_eq!(counts(&rollback_plan(3, 3, Some(Size::Percent(1)))), vec![2, 1, 0]);
+        assert_eq!(counts(&rollback_plan(0, 3, Some(Size::Instances(1)))), vec![0]);
+        assert_eq!(counts(&rollback_plan(9, 3, Some(Size::Instances(5)))), vec![0]);
+        let p = rollback_plan(3, 3, Some(Size::Instances(1)));
+        assert!((p[0].green_share - 2.0 / 3.0).abs() < 1e-12 && p[2].green_share == 0.0);
+        // The policy keeps the batch of a rolling update (and none for blue/green).
+        let rolling = api::DeploymentConfig {
+            rolling_update_policy: Some(api::RollingUpdatePolicy {
+                maximum_batch_size: api::CapacitySize { r#type: "INSTANCE_COUNT".into(), value: 1 },
+                wait_interval_in_seconds: 1,
+                maximum_execution_timeout_in_seconds: None,
+                rollback_maximum_batch_size: Some(api::CapacitySize { r#type: "CAPACITY_PERCENT".into(), value: 50 }),
+            }),
+            ..Default::default()
+        };
+        assert_eq!(Policy::from_config(&rolling, 4, false).unwrap().rollback_batch, Some(Size::Percent(50)));
+        assert_eq!(Policy::from_config(&cfg("CANARY", Some(("INSTANCE_COUNT", 1))), 3, false).unwrap().rollback_batch, None);
+    }
+
+    #[test]
     fn all_at_once_for_every_capacity() {
         for n in 1..=10 {
             assert_eq!(counts(&plan(Routing::AllAtOnce, n)), vec![n]);
@@ -473,7 +532,7 @@ mod tests {
     }
 
     fn canary(wait: u32, term: u32, max: Option<u32>) -> Policy {
-        Policy { routing: Routing::Canary(Size::Instances(1)), wait_seconds: wait, termination_wait_seconds: term, max_execution_seconds: max, alarms: vec!["a".into()] }
+        Policy { routing: Routing::Canary(Size::Instances(1)), wait_seconds: wait, termination_wait_seconds: term, max_execution_seconds: max, alarms: vec!["a".into()], rollback_batch: None }
     }
 
     #[test]

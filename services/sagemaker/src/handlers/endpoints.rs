@@ -280,6 +280,8 @@ pub async fn update_endpoint(ctx: &Ctx, req: api::UpdateEndpointInput) -> Result
         reason: None,
         events: Vec::new(),
         alarm_states: Default::default(),
+        rollback_steps: Vec::new(),
+        rollback_step: 0,
     };
     dep.event(now, format!("update to {} requested by {}", dep.to_config, dep.requested_by));
     let dep_key = dep.key();
