@@ -187,7 +187,9 @@ fn engine_thread(
         .build();
     let loaded = pool
         .map_err(|e| TextError::Load(format!("compute pool: {e}")))
-        .and_then(|pool| SentenceEmbedder::load(&dir).map(|m| (pool, m.with_threads(opts.threads))));
+        .and_then(|pool| {
+            SentenceEmbedder::load(&dir).map(|m| (pool, m.with_threads(opts.threads)))
+        });
     let (pool, model) = match loaded {
         Ok(x) => x,
         Err(e) => {

@@ -121,39 +121,6 @@ fn missing_model_is_a_load_error() {
     ));
 }
 
-/// Timing probe (not a check): `cargo test --release -p hearth-inference --lib text::tests::timing -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn timing() {
-    let Some(dir) = model_dir() else { return };
-    let n: usize = std::env::var("PROBE_N").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
-    let threads_list: Vec<usize> = match std::env::var("PROBE_THREADS") {
-        Ok(v) => v.split(',').filter_map(|x| x.parse().ok()).collect(),
-        Err(_) => vec![1, 2],
-    };
-    let big_n: usize = std::env::var("PROBE_BIG").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
-    for threads in threads_list {
-        let engine = TextEngine::start(dir.clone(), TextEngineOptions { threads, max_batch: 32 }).unwrap();
-        engine.embed_blocking(vec!["warm up".into()]).unwrap();
-        let mut ms = Vec::new();
-        for i in 0..n {
-            let t = Instant::now();
-            engine
-                .embed_blocking(vec![format!("book a table for {i} people at a sushi place tonight")])
-                .unwrap();
-            ms.push(t.elapsed().as_secs_f64() * 1e3);
-        }
-        ms.sort_by(|a, b| a.partial_cmp(b).unwrap());
-        let big: Vec<String> = (0..big_n).map(|i| format!("please play the song number {i} by the band from the list on my phone {}", "x ".repeat(i % 13))).collect();
-        let t = Instant::now();
-        engine.embed_blocking(big).unwrap();
-        println!(
-            "threads {threads}: short p50 {:.2} p90 {:.2} p99 {:.2} ms; {big_n} texts {:.2} s",
-            ms[n / 2], ms[n * 9 / 10], ms[n * 99 / 100], t.elapsed().as_secs_f64()
-        );
-    }
-}
-
 #[test]
 fn erf_matches_the_series_to_1e6() {
     // erf(x) = 2/√π Σ (-1)^n x^(2n+1) / (n! (2n+1)), summed in f64.
@@ -185,7 +152,12 @@ fn encoder_matches_candle_bert() {
         "I think someone stole my card and made fraudulent charges on my account last night",
         "book a table for four at a sushi place tonight",
     ];
-    let ours = m.embed(&texts).unwrap();
+    // A batch of more than 32 tokens takes the f32 weights.
+    let filler =
+        "a long enough sentence to make the batch take the general path, with many words in it";
+    let mut batch = texts.to_vec();
+    batch.push(filler);
+    let ours = m.embed(&batch).unwrap();
     // The reference: candle-transformers' BertModel, one text at a time.
     let config: candle_transformers::models::bert::Config =
         serde_json::from_slice(&std::fs::read(dir.join("config.json")).unwrap()).unwrap();
@@ -202,7 +174,10 @@ fn encoder_matches_candle_bert() {
         tok.with_padding(None);
         let ids: Vec<u32> = tok.encode(*text, true).unwrap().get_ids().to_vec();
         let n = ids.len();
-        let ids = Tensor::new(ids.as_slice(), &Device::Cpu).unwrap().unsqueeze(0).unwrap();
+        let ids = Tensor::new(ids.as_slice(), &Device::Cpu)
+            .unwrap()
+            .unsqueeze(0)
+            .unwrap();
         let types = ids.zeros_like().unwrap();
         let hidden = bert.forward(&ids, &types, None).unwrap();
         let mean: Vec<f32> = (hidden.sum(1).unwrap() / n as f64)
@@ -212,11 +187,23 @@ fn encoder_matches_candle_bert() {
             .to_vec1()
             .unwrap();
         let reference = normalized(mean);
-        let diff = v
-            .iter()
-            .zip(&reference)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0f32, f32::max);
+        let largest = |v: &[f32]| {
+            v.iter()
+                .zip(&reference)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0f32, f32::max)
+        };
+        // In the batch: f32 weights, the reference's arithmetic.
+        let diff = largest(v);
         assert!(diff < 2e-5, "{text:?}: largest difference {diff:e}");
+        // Alone: a short text may take the f16-weight kernel.
+        let alone = m.embed(&[text]).unwrap().remove(0);
+        let diff = largest(&alone);
+        let cos = dot(&alone, &reference);
+        eprintln!("{text:?} alone: largest difference {diff:e}, cosine {cos}");
+        assert!(
+            diff < 2e-3 && cos > 0.9999,
+            "{text:?} alone: largest difference {diff:e}, cosine {cos}"
+        );
     }
 }
