@@ -36,6 +36,17 @@ pub struct Target {
     pub idle_ttl: i64,
 }
 
+/// A turn's input once embedded, with the session as read.
+struct Utterance<'a> {
+    session_id: &'a str,
+    text: &'a str,
+    vector: &'a [f32],
+    existing: Option<hearth_runtime::Versioned<store::Session>>,
+    state_in: Option<SessionState>,
+    request_attributes: BTreeMap<String, String>,
+    request_id: &'a str,
+}
+
 /// The result of a turn or a session call.
 #[derive(Debug, Clone)]
 pub struct Exchange {
@@ -93,14 +104,15 @@ impl Lex {
         check_len(bot_id, "botId", 10, 10)?;
         check_len(alias_id, "botAliasId", 10, 10)?;
         let meta = &self.inner.rt.meta;
-        let bot = meta
-            .get::<store::Bot>(scope, bot_id)
-            .await?
+        let alias_key = format!("{bot_id}/{alias_id}");
+        let (bot, alias) = tokio::try_join!(
+            meta.get::<store::Bot>(scope, bot_id),
+            meta.get::<store::Alias>(scope, &alias_key)
+        )?;
+        let bot = bot
             .ok_or_else(|| not_a_combination(bot_id, alias_id))?
             .value;
-        let alias = meta
-            .get::<store::Alias>(scope, &format!("{bot_id}/{alias_id}"))
-            .await?
+        let alias = alias
             .ok_or_else(|| not_a_combination(bot_id, alias_id))?
             .value;
         let version = if alias_id == TEST_ALIAS_ID {
@@ -119,12 +131,14 @@ impl Lex {
                 )));
             }
         }
+        let locale_key = store::locale_key(bot_id, &version, locale_id);
         let locale = meta
-            .get::<store::Locale>(scope, &store::locale_key(bot_id, &version, locale_id))
+            .get::<store::Locale>(scope, &locale_key)
             .await?
             .ok_or_else(|| LexError::NotFound(format!("The locale {locale_id} does not exist in version {version} of the bot {bot_id}.")))?
             .value;
-        let model = self.model(scope, bot_id, &version, locale_id).await?.ok_or_else(|| {
+        // The model by the locale record just read (no second read of it).
+        let model = self.built_model(scope, &locale_key, &locale).await?.ok_or_else(|| {
             LexError::NotFound(format!("The locale {locale_id} of version {version} of the bot {bot_id} is not built. Build the locale and try again."))
         })?;
         let disambiguation = crate::jobs::locale_disambiguation(&locale.def);
@@ -164,6 +178,54 @@ impl Lex {
         Ok(Some(s))
     }
 
+    /// One RecognizeText turn addressed by ids: the utterance is embedded on the text engine
+    /// while the alias, locale, model and session are read, then the turn runs as
+    /// [`Lex::recognize_text`]. Returns the target with the exchange.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn recognize_text_at(
+        &self,
+        scope: &Scope,
+        bot_id: &str,
+        alias_id: &str,
+        locale_id: &str,
+        session_id: &str,
+        text: &str,
+        state_in: Option<SessionState>,
+        request_attributes: BTreeMap<String, String>,
+        request_id: &str,
+    ) -> Result<(Target, Exchange)> {
+        check_session_id(session_id)?;
+        check_len(text, "text", 1, MAX_TEXT)?;
+        let lookup = async {
+            let t = self.target(scope, bot_id, alias_id, locale_id).await?;
+            let session = self.load_session(scope, &t, session_id).await?;
+            Ok::<_, LexError>((t, session))
+        };
+        let timer = std::time::Instant::now();
+        let (looked_up, vector) = tokio::join!(lookup, self.embed_utterance(text));
+        let (t, existing) = looked_up?;
+        let vector = vector?;
+        let embedded = timer.elapsed();
+        let ex = self
+            .finish_turn(
+                scope,
+                &t,
+                Utterance {
+                    session_id,
+                    text,
+                    vector: &vector,
+                    existing,
+                    state_in,
+                    request_attributes,
+                    request_id,
+                },
+                timer,
+                embedded,
+            )
+            .await?;
+        Ok((t, ex))
+    }
+
     /// One RecognizeText turn.
     #[allow(clippy::too_many_arguments)]
     pub async fn recognize_text(
@@ -178,10 +240,61 @@ impl Lex {
     ) -> Result<Exchange> {
         check_session_id(session_id)?;
         check_len(text, "text", 1, MAX_TEXT)?;
+        let existing = self.load_session(scope, t, session_id).await?;
+        let timer = std::time::Instant::now();
+        let vector = self.embed_utterance(text).await?;
+        let embedded = timer.elapsed();
+        self.finish_turn(
+            scope,
+            t,
+            Utterance {
+                session_id,
+                text,
+                vector: &vector,
+                existing,
+                state_in,
+                request_attributes,
+                request_id,
+            },
+            timer,
+            embedded,
+        )
+        .await
+    }
+
+    /// The utterance's embedding, or the error Lex answers when the model cannot give it.
+    async fn embed_utterance(&self, text: &str) -> Result<Vec<f32>> {
+        match self.embed(vec![text.to_string()]).await {
+            Ok(mut v) => Ok(v.pop().unwrap_or_default()),
+            Err(TextError::Load(m)) => Err(LexError::DependencyFailed(format!(
+                "The intent classification model is not available: {m}"
+            ))),
+            Err(e) => Err(LexError::Internal(e.to_string())),
+        }
+    }
+
+    /// The rest of a turn once the utterance is embedded and the session read: dialog, then
+    /// the session and the utterance record stored in one commit before answering.
+    async fn finish_turn(
+        &self,
+        scope: &Scope,
+        t: &Target,
+        u: Utterance<'_>,
+        timer: std::time::Instant,
+        embedded: std::time::Duration,
+    ) -> Result<Exchange> {
+        let Utterance {
+            session_id,
+            text,
+            vector,
+            existing,
+            state_in,
+            request_attributes,
+            request_id,
+        } = u;
         self.note_traffic(scope, &t.bot_id);
         let key = store::session_key(&t.bot_id, &t.alias_id, &t.locale_id, session_id);
         let now_t = self.inner.rt.clock.now();
-        let existing = self.load_session(scope, t, session_id).await?;
         let expect = existing
             .as_ref()
             .map_or(Expect::Any, |s| Expect::Version(s.version));
@@ -196,18 +309,7 @@ impl Lex {
         state
             .originating_request_id
             .get_or_insert_with(|| request_id.to_string());
-        let timer = std::time::Instant::now();
-        let vector = match self.embed(vec![text.to_string()]).await {
-            Ok(mut v) => v.pop().unwrap_or_default(),
-            Err(TextError::Load(m)) => {
-                return Err(LexError::DependencyFailed(format!(
-                    "The intent classification model is not available: {m}"
-                )))
-            }
-            Err(e) => return Err(LexError::Internal(e.to_string())),
-        };
-        let embedded = timer.elapsed();
-        let turn = self.turn(t, text, &vector, now_t);
+        let turn = self.turn(t, text, vector, now_t);
         let reply = dialog::recognize(&mut state, &turn);
         let understood = timer.elapsed();
         let session = store::Session {

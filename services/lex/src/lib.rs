@@ -189,7 +189,18 @@ impl Lex {
         let Some(loc) = self.inner.rt.meta.get::<store::Locale>(scope, &key).await? else {
             return Ok(None);
         };
-        let Some(built) = loc.value.model_built else {
+        self.built_model(scope, &key, &loc.value).await
+    }
+
+    /// The built model of a locale record already read (`key` is its locale key): from the
+    /// cache when the build time matches, else from the store.
+    pub(crate) async fn built_model(
+        &self,
+        scope: &Scope,
+        key: &str,
+        loc: &store::Locale,
+    ) -> error::Result<Option<Arc<BotModel>>> {
+        let Some(built) = loc.model_built else {
             return Ok(None);
         };
         let cache_key = format!("{}/{}/{key}", scope.account, scope.region);
@@ -204,7 +215,7 @@ impl Lex {
                 return Ok(Some(m.clone()));
             }
         }
-        let Some(rec) = self.inner.rt.meta.get::<store::Model>(scope, &key).await? else {
+        let Some(rec) = self.inner.rt.meta.get::<store::Model>(scope, key).await? else {
             return Ok(None);
         };
         let model = Arc::new(rec.value.model);

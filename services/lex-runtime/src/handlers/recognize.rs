@@ -13,19 +13,19 @@ pub(crate) async fn recognize_text(
     req: api::RecognizeTextRequest,
 ) -> Result<Value> {
     let scope = Scope::new(ctx.account.clone(), ctx.region.clone());
-    let target = lex
-        .target(&scope, &req.bot_id, &req.bot_alias_id, &req.locale_id)
-        .await?;
     let now = lex.runtime().clock.now().unix_timestamp();
     let state_in = req
         .session_state
         .map(|s| convert::state_in(s, now))
         .transpose()?;
     let attrs = req.request_attributes.unwrap_or_default();
-    let ex = lex
-        .recognize_text(
+    // The utterance is embedded while the alias, model and session are read.
+    let (_, ex) = lex
+        .recognize_text_at(
             &scope,
-            &target,
+            &req.bot_id,
+            &req.bot_alias_id,
+            &req.locale_id,
             &req.session_id,
             &req.text,
             state_in,
