@@ -219,6 +219,23 @@ def test_vocabulary_filter_masks_and_vocabulary_rewrites(tx_env):
         tx.get_vocabulary(VocabularyName=vocab)
 
 
+def test_vocabulary_does_not_insert_its_terms_into_clean_speech(tx_env):
+    """Over-biasing: a vocabulary whose terms sound like common words ("Wix" sounds like
+    "weeks", "Editor X" starts like "editor") must not write them into speech that never says
+    them."""
+    tx = tx_env["tx"]
+    vocab = uid("vocab")
+    table = "Phrase\tSoundsLike\tIPA\tDisplayAs\nWix\tweeks\t\tWix\nVelo\tvello\t\tVelo\nWix-Bookings\t\t\tWix Bookings\nEditor-X\t\t\tEditor X\n"
+    tx.create_vocabulary(VocabularyName=vocab, LanguageCode="en-US", VocabularyFileUri=put(tx_env, f"vocab/{vocab}.txt", table.encode()))
+    said = "Hello, I updated the video editor two weeks ago and my bookings are gone."
+    job, doc = run(tx_env, speak(said), Settings={"VocabularyName": vocab})
+    assert job["TranscriptionJobStatus"] == "COMPLETED", job.get("FailureReason")
+    text = doc["results"]["transcripts"][0]["transcript"]
+    assert not re.search(r"\b(Wix|Velo|Bookings|Editor X)\b", text), text
+    assert "weeks" in text.lower() and wer(said, text) < 0.3, text
+    tx.delete_vocabulary(VocabularyName=vocab)
+
+
 def test_language_model_trains_and_is_used(tx_env):
     tx = tx_env["tx"]
     name = uid("lm")

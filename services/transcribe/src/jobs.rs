@@ -173,7 +173,7 @@ impl TranscriptionJob {
                             phrases.push(p);
                         }
                     }
-                    bias = Biasing { prompt: bias.prompt, phrases, strength: vb.strength };
+                    bias = Biasing { prompt: bias.prompt, phrases, strength: vb.strength, aliases: vb.aliases };
                     entries = voc.value.entries;
                 }
                 _ => return Err(JobError::fatal("The requested vocabulary couldn't be found.")),

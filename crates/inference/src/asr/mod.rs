@@ -16,7 +16,7 @@
 //!   object's blob files).
 //! - [`diarize`] labels speakers on one channel (spectral voice signatures + clustering).
 //! - [`Biasing`] carries custom-vocabulary and language-model hints into decoding (prompt +
-//!   phrase-prefix logit bonus, see [`decode`]).
+//!   phrase-trie bonuses with retraction and sounds-like aliases, see [`bias`]).
 //!
 //! The model loads on the engine thread when the engine starts; if its files are missing or
 //! broken every request answers [`AsrError::Load`] with the reason (for example "run
@@ -24,6 +24,7 @@
 
 pub mod align;
 pub mod audio;
+pub mod bias;
 pub mod ct2;
 pub mod decode;
 pub mod diarize;
@@ -83,14 +84,17 @@ pub struct Biasing {
     pub phrases: Vec<String>,
     /// Logit bonus of continuing a phrase once started (0 disables the bonus).
     pub strength: f32,
+    /// Sounds-like forms as the model may write them, each with the phrase it stands for
+    /// (replaced by the phrase only where the decoder scores the phrase as likely).
+    pub aliases: Vec<(String, String)>,
 }
 
 /// Beam width of decoding with alternatives (openai-whisper's default `beam_size`).
 pub const BEAM: usize = 5;
 
 /// Largest log-probability gap (nats) below the best token at which a vocabulary phrase's
-/// token still gets its biasing bonus (see [`decode::Bias::gate`]).
-pub const BIAS_GATE: f32 = 4.0;
+/// token still gets its biasing bonus (see [`bias::Bias::gate`]).
+pub const BIAS_GATE: f32 = bias::GATE;
 
 /// Tuning of an [`AsrEngine`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -274,14 +278,9 @@ impl Loaded {
             prompt_text.push('.');
         }
         let prompt = if prompt_text.is_empty() { Vec::new() } else { self.vocab.encode(&format!(" {prompt_text}")) };
-        let phrases = if bias.strength > 0.0 {
-            bias.phrases.iter().map(|p| self.vocab.encode(&format!(" {}", p.trim()))).filter(|t| !t.is_empty()).collect()
-        } else {
-            Vec::new()
-        };
         decode::DecodeSettings {
             prompt,
-            bias: decode::Bias { phrases, continue_bonus: bias.strength, start_bonus: bias.strength * 0.4, gate: BIAS_GATE },
+            bias: bias::Bias::from_text(&self.vocab, &bias.phrases, &bias.aliases, bias.strength),
             suppress: self.config.suppress_ids.clone(),
             suppress_begin: self.config.suppress_ids_begin.clone(),
             ..Default::default()

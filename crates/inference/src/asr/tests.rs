@@ -99,7 +99,7 @@ fn model_dir_diagnostic() {
         eprintln!("language: {:?}", &langs[..langs.len().min(3)]);
     }
     let phrases: Vec<String> = env("HEARTH_ASR_PHRASES").map(|p| p.split(',').map(str::to_string).collect()).unwrap_or_default();
-    let bias = Biasing { prompt: String::new(), strength: if phrases.is_empty() { 0.0 } else { 5.0 }, phrases };
+    let bias = Biasing { prompt: String::new(), strength: if phrases.is_empty() { 0.0 } else { 5.0 }, phrases, aliases: Vec::new() };
     let mut req = MediaRequest::new(data, None, ChannelSelect::Mix);
     req.bias = Arc::new(bias);
     req.language = env("HEARTH_ASR_LANG");

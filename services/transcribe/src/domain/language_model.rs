@@ -38,7 +38,7 @@ pub struct TrainedModel {
 impl TrainedModel {
     /// The decoding hints of this model.
     pub fn biasing(&self) -> Biasing {
-        Biasing { prompt: self.prompt.clone(), phrases: self.terms.clone(), strength: LM_STRENGTH }
+        Biasing { prompt: self.prompt.clone(), phrases: self.terms.clone(), strength: LM_STRENGTH, aliases: Vec::new() }
     }
 }
 

@@ -1,9 +1,11 @@
 //! Custom vocabularies: parsing (the `Phrases` list, or a file in AWS's list or table format:
 //! `Phrase<TAB>SoundsLike<TAB>IPA<TAB>DisplayAs`), the hints they give the recogniser
-//! ([`biasing`]: the phrases and their sounds-like forms go into the decoder's prompt and
-//! phrase-prefix bonus), and the rewrite they make in the transcript ([`apply`]: a run of
-//! recognised words that matches a phrase or one of its sounds-like forms is written as the
-//! phrase's DisplayAs, or as the phrase).
+//! ([`biasing`]: the phrases go into the decoder's prompt and phrase-trie bonus; each
+//! sounds-like form becomes an alias the decoder replaces by the phrase only where it scores the
+//! phrase about as likely in context, so "weeks" becomes "Wix" in "the weeks editor" but not in
+//! "two weeks ago"), and the rewrite they make in the transcript ([`apply`]: a run of
+//! recognised words that matches a phrase, in any case or written as one word, is written as
+//! the phrase's DisplayAs, or as the phrase).
 //!
 //! Limits as AWS documents them: a file of at most 50 KB, phrases of at most 256 characters,
 //! English phrases made of letters, apostrophes, periods (acronyms) and hyphens (word breaks
@@ -73,28 +75,37 @@ pub fn from_file(text: &str) -> Result<Vec<VocabularyEntry>, String> {
     Ok(out)
 }
 
-/// The decoding hints of vocabulary entries.
+/// The decoding hints of vocabulary entries: the phrases (DisplayAs first, then the phrase)
+/// and each sounds-like form as an alias of the DisplayAs.
 pub fn biasing(entries: &[VocabularyEntry]) -> Biasing {
     let mut phrases: Vec<String> = Vec::new();
+    let mut aliases: Vec<(String, String)> = Vec::new();
     for e in entries {
         let shown = e.display_as.clone().unwrap_or_else(|| e.phrase.clone());
         if !phrases.contains(&shown) {
-            phrases.push(shown);
+            phrases.push(shown.clone());
         }
         if !phrases.contains(&e.phrase) {
             phrases.push(e.phrase.clone());
         }
+        for s in &e.sounds_like {
+            if !s.trim().is_empty() && norm(s) != norm(&shown) {
+                aliases.push((s.trim().to_string(), shown.clone()));
+            }
+        }
     }
-    Biasing { prompt: String::new(), phrases, strength: VOCABULARY_STRENGTH }
+    Biasing { prompt: String::new(), phrases, strength: VOCABULARY_STRENGTH, aliases }
 }
 
 fn norm(s: &str) -> String {
     s.chars().filter(|c| c.is_alphanumeric() || *c == '\'').flat_map(char::to_lowercase).collect()
 }
 
-/// Rewrite `words` with the vocabulary: a run of words matching an entry's phrase or
-/// sounds-like form (ignoring case and punctuation, also when written as one word) becomes one
-/// word written as its DisplayAs (or phrase), spanning the run's time.
+/// Rewrite `words` with the vocabulary: a run of words matching an entry's phrase (ignoring
+/// case and punctuation, also when written as one word) becomes one word written as its
+/// DisplayAs (or phrase), spanning the run's time. Sounds-like forms are not rewritten here:
+/// the decoder decides them in context (see [`biasing`]), since the same sounds are often a
+/// common word ("weeks").
 pub fn apply(entries: &[VocabularyEntry], words: &mut Vec<Word>) {
     if entries.is_empty() || words.is_empty() {
         return;
@@ -103,7 +114,7 @@ pub fn apply(entries: &[VocabularyEntry], words: &mut Vec<Word>) {
     let mut patterns: Vec<(Vec<String>, String)> = Vec::new();
     for e in entries {
         let out = e.display_as.clone().unwrap_or_else(|| e.phrase.clone());
-        for form in std::iter::once(&e.phrase).chain(&e.sounds_like) {
+        for form in [&e.phrase] {
             let seq: Vec<String> = form.split_whitespace().map(norm).filter(|s| !s.is_empty()).collect();
             if !seq.is_empty() {
                 patterns.push((seq.clone(), out.clone()));
@@ -161,16 +172,17 @@ mod tests {
     }
 
     #[test]
-    fn rewrites_sounds_like_and_display_as() {
-        let entries = from_file("Phrase\tSoundsLike\tIPA\tDisplayAs\nWix.com\tweeks-dot-com\t\tWix.com\nWix\tweeks\t\t\n").unwrap();
-        let mut words = vec![w("go", 0.0), w("to", 0.3), w("weeks", 0.6), w("dot", 0.9), w("com", 1.2), w("with", 1.5), w("Weeks", 1.8)];
-        words[4].punctuation = Some(".".into());
+    fn rewrites_phrases_to_display_as_and_leaves_sounds_like_to_the_decoder() {
+        let entries = from_file("Phrase\tSoundsLike\tIPA\tDisplayAs\nWix.com\tweeks-dot-com\t\tWix.com\nWix\tweeks\t\t\nEditor-X\t\t\tEditor X\n").unwrap();
+        let mut words = vec![w("go", 0.0), w("to", 0.3), w("wix.com", 0.6), w("in", 1.2), w("two", 1.5), w("weeks", 1.8), w("editor", 2.1), w("x", 2.4)];
+        words[2].punctuation = Some(".".into());
         apply(&entries, &mut words);
         let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
-        assert_eq!(texts, vec!["go", "to", "Wix.com", "with", "Wix"]);
+        assert_eq!(texts, vec!["go", "to", "Wix.com", "in", "two", "weeks", "Editor X"]);
         assert_eq!(words[2].punctuation.as_deref(), Some("."));
-        assert!((words[2].end - 1.5).abs() < 1e-9);
+        assert!((words[6].end - 2.7).abs() < 1e-9);
         let b = biasing(&entries);
         assert!(b.phrases.contains(&"Wix.com".to_string()) && b.strength > 0.0);
+        assert_eq!(b.aliases, vec![("weeks dot com".to_string(), "Wix.com".to_string()), ("weeks".to_string(), "Wix".to_string())]);
     }
 }
