@@ -15,10 +15,8 @@
 //! The maths is BERT's (post-LayerNorm, exact erf GELU, softmax attention without a mask since
 //! nothing is padded), checked against candle's `BertModel` in the tests.
 
-use std::collections::HashMap;
-
-use candle_core::{Device, Tensor};
 use gemm::{gemm, Parallelism};
+use safetensors::{Dtype, SafeTensors};
 use serde::Deserialize;
 
 use super::TextError;
@@ -129,7 +127,7 @@ impl Bert {
                 "config.json: hidden_size {hidden} is not a multiple of num_attention_heads {heads}"
             )));
         }
-        let tensors = candle_core::safetensors::load_buffer(safetensors, &Device::Cpu)
+        let tensors = SafeTensors::deserialize(safetensors)
             .map_err(|e| TextError::Load(format!("model.safetensors: {e}")))?;
         let w = Weights { tensors };
         let inter = config.intermediate_size;
@@ -385,28 +383,35 @@ impl Bert {
     }
 }
 
-struct Weights {
-    tensors: HashMap<String, Tensor>,
+/// The weights file, read in place (each tensor is copied once, into the encoder's buffers).
+struct Weights<'a> {
+    tensors: SafeTensors<'a>,
 }
 
-impl Weights {
+impl Weights<'_> {
     /// A tensor's values; `shape` entries of 0 match any size.
     fn get(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>, TextError> {
         let t = self
             .tensors
-            .get(name)
-            .or_else(|| self.tensors.get(&format!("bert.{name}")))
-            .ok_or_else(|| TextError::Load(format!("model.safetensors: no tensor {name}")))?;
-        let dims = t.dims();
+            .tensor(name)
+            .or_else(|_| self.tensors.tensor(&format!("bert.{name}")))
+            .map_err(|_| TextError::Load(format!("model.safetensors: no tensor {name}")))?;
+        let dims = t.shape();
         if dims.len() != shape.len() || dims.iter().zip(shape).any(|(d, s)| *s != 0 && d != s) {
             return Err(TextError::Load(format!(
                 "model.safetensors: {name} has shape {dims:?}, expected {shape:?}"
             )));
         }
-        t.to_dtype(candle_core::DType::F32)
-            .and_then(|t| t.flatten_all())
-            .and_then(|t| t.to_vec1::<f32>())
-            .map_err(|e| TextError::Load(format!("model.safetensors: {name}: {e}")))
+        if t.dtype() != Dtype::F32 {
+            return Err(TextError::Load(format!(
+                "model.safetensors: {name} is {:?}, expected F32",
+                t.dtype()
+            )));
+        }
+        Ok(t.data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect())
     }
 }
 
