@@ -49,12 +49,12 @@ pub const ALIAS_MARGIN: f32 = 2.0;
 pub const MAX_RETRACTIONS: usize = 16;
 /// Verification against the unbiased decoding: how far (nats) below the unbiased reading a
 /// stretch holding a phrase may score, without prompt or bonus, and still be kept.
-pub const VERIFY_MARGIN: f32 = 4.0;
+pub const VERIFY_MARGIN: f32 = 6.0;
 /// Extra verification margin per token of the phrase stretch after the first.
-pub const VERIFY_MARGIN_PER_TOKEN: f32 = 1.5;
+pub const VERIFY_MARGIN_PER_TOKEN: f32 = 2.0;
 /// Least spelling similarity between the unbiased words and the phrase stretch replacing them
 /// (see `decode::spelling_similarity`).
-pub const MIN_SIMILARITY: f32 = 0.4;
+pub const MIN_SIMILARITY: f32 = 0.3;
 
 #[derive(Debug, Clone, Default)]
 struct Node {
