@@ -179,8 +179,8 @@ impl Lex {
     }
 
     /// One RecognizeText turn addressed by ids: the utterance is embedded on the text engine
-    /// while the alias, locale, model and session are read, then the turn runs as
-    /// [`Lex::recognize_text`]. Returns the target with the exchange.
+    /// while the alias, locale, model and session are read, then the turn runs (dialog,
+    /// session and utterance record). Returns the target with the exchange.
     #[allow(clippy::too_many_arguments)]
     pub async fn recognize_text_at(
         &self,
@@ -224,42 +224,6 @@ impl Lex {
             )
             .await?;
         Ok((t, ex))
-    }
-
-    /// One RecognizeText turn.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn recognize_text(
-        &self,
-        scope: &Scope,
-        t: &Target,
-        session_id: &str,
-        text: &str,
-        state_in: Option<SessionState>,
-        request_attributes: BTreeMap<String, String>,
-        request_id: &str,
-    ) -> Result<Exchange> {
-        check_session_id(session_id)?;
-        check_len(text, "text", 1, MAX_TEXT)?;
-        let existing = self.load_session(scope, t, session_id).await?;
-        let timer = std::time::Instant::now();
-        let vector = self.embed_utterance(text).await?;
-        let embedded = timer.elapsed();
-        self.finish_turn(
-            scope,
-            t,
-            Utterance {
-                session_id,
-                text,
-                vector: &vector,
-                existing,
-                state_in,
-                request_attributes,
-                request_id,
-            },
-            timer,
-            embedded,
-        )
-        .await
     }
 
     /// The utterance's embedding, or the error Lex answers when the model cannot give it.

@@ -12,7 +12,7 @@
 //! 0.75 (MiniLM-L6) of a line of bench/lex's out-of-scope sets (checked when it was written).
 
 use super::model::{BotModel, Matrix};
-use super::nlu::Scoring;
+use super::nlu::{intent_calibration, Scoring};
 use hearth_inference::text::dot;
 
 /// The background sentences, embedded at build.
@@ -215,24 +215,12 @@ fn raw_score(model: &BotModel, i: usize, v: &[f32], w: f32) -> Option<f32> {
 pub fn attach(model: &mut BotModel, vectors: &[Vec<f32>], scoring: Scoring) {
     let dim = model.vectors.dim;
     let w = scoring.centroid_weight.clamp(0.0, 1.0);
-    let known: Vec<f32> = model
-        .calibration
-        .iter()
-        .copied()
-        .filter(|c| *c > 0.0)
+    let mus: Vec<f32> = (0..model.intents.len())
+        .map(|i| intent_calibration(model, i).unwrap_or(scoring.typical_score))
         .collect();
-    let typical = if known.is_empty() {
-        scoring.typical_score
-    } else {
-        known.iter().sum::<f32>() / known.len() as f32
-    };
     let mut data = Vec::new();
     for v in vectors.iter().filter(|v| dim > 0 && v.len() == dim) {
-        let claimed = (0..model.intents.len()).any(|i| {
-            let mu = match model.calibration.get(i) {
-                Some(&c) if c > 0.0 => c,
-                _ => typical,
-            };
+        let claimed = mus.iter().enumerate().any(|(i, &mu)| {
             raw_score(model, i, v, w).is_some_and(|s| s >= scoring.background_keep * mu)
         });
         if !claimed {

@@ -119,18 +119,24 @@ fn calibration_scale(model: &BotModel, best: usize, scoring: Scoring) -> f32 {
     if scoring.typical_score <= 0.0 {
         return 1.0;
     }
-    let known: Vec<f32> = model
-        .calibration
-        .iter()
-        .copied()
-        .filter(|c| *c > 0.0)
-        .collect();
-    let mu = match model.calibration.get(best) {
-        Some(&c) if c > 0.0 => c,
-        _ if !known.is_empty() => known.iter().sum::<f32>() / known.len() as f32,
-        _ => return 1.0,
+    let Some(mu) = intent_calibration(model, best) else {
+        return 1.0;
     };
     (scoring.typical_score / mu.max(0.05)).max(1.0)
+}
+
+/// Intent `i`'s calibration (the mean leave-one-out score of its samples), or the mean of the
+/// model's calibrations when that intent has none (fewer than two samples); `None` when the
+/// model carries no calibration at all.
+pub(crate) fn intent_calibration(model: &BotModel, i: usize) -> Option<f32> {
+    match model.calibration.get(i) {
+        Some(&c) if c > 0.0 => Some(c),
+        _ => {
+            let known = model.calibration.iter().filter(|c| **c > 0.0);
+            let n = known.clone().count();
+            (n > 0).then(|| known.sum::<f32>() / n as f32)
+        }
+    }
 }
 
 /// What the ranker needs besides the model.
