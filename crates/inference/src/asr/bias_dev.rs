@@ -24,19 +24,6 @@ fn words(t: &str) -> Vec<String> {
     t.to_lowercase().split(|c: char| !(c.is_alphanumeric() || c == '\'')).filter(|w| !w.is_empty()).map(str::to_string).collect()
 }
 
-fn edits(r: &[String], h: &[String]) -> usize {
-    let mut d: Vec<usize> = (0..=h.len()).collect();
-    for i in 1..=r.len() {
-        let mut prev = d[0];
-        d[0] = i;
-        for j in 1..=h.len() {
-            let cur = (d[j] + 1).min(d[j - 1] + 1).min(prev + usize::from(r[i - 1] != h[j - 1]));
-            prev = d[j];
-            d[j] = cur;
-        }
-    }
-    d[h.len()]
-}
 
 #[test]
 #[ignore]
@@ -135,9 +122,9 @@ fn dev_sweep() {
                 } else {
                     let tw = term_words(b);
                     false_terms += t.split(|c: char| !c.is_alphanumeric()).filter(|w| tw.iter().any(|x| x == w)).count();
-                    e_plain += edits(&r, &words(&plain[*i]));
-                    e_vocab += edits(&r, &words(&t));
-                    e_biased += edits(&r, &words(&biased_text));
+                    e_plain += strsim::generic_levenshtein(&r, &words(&plain[*i]));
+                    e_vocab += strsim::generic_levenshtein(&r, &words(&t));
+                    e_biased += strsim::generic_levenshtein(&r, &words(&biased_text));
                     n += r.len();
                     if verbose && vi == 0 && t != plain[*i] {
                         eprintln!("  clean/{v}: {:?} -> {:?}", plain[*i].trim(), t.trim());

@@ -148,23 +148,8 @@ pub struct Stretch {
 /// words spelled nothing like it ("the end of the last year" → "Nuxt") was not heard, it was
 /// suggested by the prompt.
 pub fn spelling_similarity(a: &str, b: &str) -> f32 {
-    let a: Vec<char> = a.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
-    let b: Vec<char> = b.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
-    let longest = a.len().max(b.len());
-    if longest == 0 {
-        return 1.0;
-    }
-    let mut d: Vec<usize> = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        let mut prev = d[0];
-        d[0] = i;
-        for j in 1..=b.len() {
-            let cur = (d[j] + 1).min(d[j - 1] + 1).min(prev + usize::from(a[i - 1] != b[j - 1]));
-            prev = d[j];
-            d[j] = cur;
-        }
-    }
-    1.0 - d[b.len()] as f32 / longest as f32
+    let letters = |s: &str| -> String { s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect() };
+    strsim::normalized_levenshtein(&letters(a), &letters(b)) as f32
 }
 
 fn norm_word(w: &str) -> String {
