@@ -125,6 +125,19 @@ impl World {
     }
 }
 
+/// A world with endpoint `ep` InService on "blue" and alarm `errors` in OK, or `None` (with a
+/// note) when libxgboost has not been fetched.
+async fn ready_world() -> Option<World> {
+    let Some(models) = models_dir() else {
+        eprintln!("skipped: no libxgboost in target/test-models (hearth models fetch xgboost)");
+        return None;
+    };
+    let w = World::new(models).await;
+    w.alarms.0.lock().unwrap().insert("errors".into(), "OK".into());
+    w.setup("ep").await;
+    Some(w)
+}
+
 fn canary(wait: i64, term: i64, max: i64) -> Value {
     json!({
         "BlueGreenUpdatePolicy": {
@@ -138,13 +151,9 @@ fn canary(wait: i64, term: i64, max: i64) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alarm_timeout_and_success_on_a_manual_clock() {
-    let Some(models) = models_dir() else {
-        eprintln!("skipped: no libxgboost in target/test-models (hearth models fetch xgboost)");
+    let Some(w) = ready_world().await else {
         return;
     };
-    let w = World::new(models).await;
-    w.alarms.0.lock().unwrap().insert("errors".into(), "OK".into());
-    w.setup("ep").await;
 
     // An unknown alarm is refused, nothing changes.
     let mut bad = canary(300, 0, 1800);
@@ -197,13 +206,9 @@ async fn alarm_timeout_and_success_on_a_manual_clock() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rolling_update_rolls_back_in_batches() {
-    let Some(models) = models_dir() else {
-        eprintln!("skipped: no libxgboost in target/test-models (hearth models fetch xgboost)");
+    let Some(w) = ready_world().await else {
         return;
     };
-    let w = World::new(models).await;
-    w.alarms.0.lock().unwrap().insert("errors".into(), "OK".into());
-    w.setup("ep").await;
     let rolling = json!({
         "RollingUpdatePolicy": {
             "MaximumBatchSize": {"Type": "INSTANCE_COUNT", "Value": 1},
