@@ -5,8 +5,8 @@
   run by a NumPy implementation of the BERT forward pass with the Hugging Face `tokenizers`
   package, mean pooling and L2 norm — what sentence-transformers computes — and Hearth's
   scoring: nearest-centroid intent scores blended with the nearest sample, lowered when the
-  query is nearer to an out-of-domain background line (those the bot's intents do not claim)
-  than to the intent, and calibrated by the best intent's mean leave-one-out score.
+  query is nearer to its two nearest out-of-domain background lines (those the bot's intents do
+  not claim) than to the intent, and calibrated by the best intent's mean leave-one-out score.
   sentence-transformers itself
   needs torch (a 500+ MB wheel with CUDA libraries), so this is the Python pipeline of the same
   model that installs here.
@@ -54,7 +54,7 @@ def calibration(vectors_by_intent, w=0.5):
     return out
 
 
-def prune_background(vectors_by_intent, mu, bg, keep=0.8, typical=0.8, w=0.5):
+def prune_background(vectors_by_intent, mu, bg, keep=0.7, typical=0.8, w=0.5):
     """Hearth's background at build: the lines no intent claims (a line is claimed when its raw
     score for an intent reaches `keep` times the intent's calibration)."""
     if len(bg) == 0:
@@ -68,15 +68,15 @@ def prune_background(vectors_by_intent, mu, bg, keep=0.8, typical=0.8, w=0.5):
     return bg[~claimed]
 
 
-def blend(vectors_by_intent, q, mu, bg, typical=0.8, weight=2.0, w=0.5):
+def blend(vectors_by_intent, q, mu, bg, typical=0.8, weight=3.0, w=0.5, k=2):
     """Hearth's reported confidences: (raw - weight * max(0, b - raw)) * max(1, typical / mu(best
-    intent)) in [0, 1], b the cosine to the nearest kept background line."""
+    intent)) in [0, 1], b the mean cosine to the `k` nearest kept background lines."""
     raw = raw_scores(vectors_by_intent, q, w)
     best = max(raw, key=raw.get)
     known = [v for v in mu.values() if v > 0]
     m = mu[best] if mu[best] > 0 else (float(np.mean(known)) if known else 0.0)
     scale = max(1.0, typical / max(m, 0.05)) if m > 0 else 1.0
-    b = float((bg @ q).max()) if len(bg) else None
+    b = float(np.sort(bg @ q)[::-1][:max(1, k)].mean()) if len(bg) else None
     out = {}
     for k, v in raw.items():
         penalty = weight * max(0.0, b - v) if b is not None else 0.0

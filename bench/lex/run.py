@@ -9,8 +9,8 @@ nearest-centroid scoring (bench/lex/peer.py), and a TF-IDF nearest-centroid base
    the fallback decision at threshold t is then "best score < t", the same rule the runtime uses.
    Reported: in-scope accuracy without fallback, and for thresholds 0.30-0.60 the in-scope
    accuracy (a fallback on an in-scope line counts as an error) and out-of-scope recall. The
-   development lines (DEV, DEV2 and their out-of-scope lines, the only lines scoring constants
-   were chosen on) are scored the same way and reported apart, as is a 20-intent bot (SNIPS7 +
+   development lines (DEV, DEV2, dev3.py's DEV3 and their out-of-scope lines, the only lines
+   scoring constants were chosen on) are scored the same way and reported apart, as is a 20-intent bot (SNIPS7 +
    EXTRA13, whose intents overlap the out-of-domain background) on DEV_EXTRA13 and the in-scope
    development lines.
 2. Latency: a 20-intent bot (SNIPS7 + EXTRA13), RecognizeText sequentially (p50/p99) and with 4
@@ -50,6 +50,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from data import (  # noqa: E402
     DEV, DEV2, DEV2_OUT_OF_SCOPE, DEV_EXTRA13, DEV_OUT_OF_SCOPE, EXTRA13, OUT_OF_SCOPE, SNIPS7, TEST, background_sentences,
 )
+from dev3 import DEV3, DEV3_OUT_OF_SCOPE  # noqa: E402
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
 EXPORT_RE = re.compile(r"^\s*export\s+(AWS_[A-Z0-9_]+)=(.*?)\s*$")
@@ -243,9 +244,10 @@ def main() -> None:
 
     queries = [t for k in TEST for t in TEST[k]] + OUT_OF_SCOPE
     gold = [k for k in TEST for _ in TEST[k]] + [None] * len(OUT_OF_SCOPE)
-    dev_in = {k: DEV[k] + DEV2[k] for k in SNIPS7}
-    dev_queries = [t for k in dev_in for t in dev_in[k]] + DEV_OUT_OF_SCOPE + DEV2_OUT_OF_SCOPE
-    dev_gold = [k for k in dev_in for _ in dev_in[k]] + [None] * (len(DEV_OUT_OF_SCOPE) + len(DEV2_OUT_OF_SCOPE))
+    dev_in = {k: DEV[k] + DEV2[k] + DEV3[k] for k in SNIPS7}
+    dev_out = DEV_OUT_OF_SCOPE + DEV2_OUT_OF_SCOPE + DEV3_OUT_OF_SCOPE
+    dev_queries = [t for k in dev_in for t in dev_in[k]] + dev_out
+    dev_gold = [k for k in dev_in for _ in dev_in[k]] + [None] * len(dev_out)
     dev20_queries = [t for k in DEV_EXTRA13 for t in DEV_EXTRA13[k]] + [t for k in dev_in for t in dev_in[k]]
     dev20_gold = [k for k in DEV_EXTRA13 for _ in DEV_EXTRA13[k]] + [k for k in dev_in for _ in dev_in[k]]
     big = {k: [lead + u for lead in LEADS for u in v] for k, v in {**SNIPS7, **EXTRA13}.items()}

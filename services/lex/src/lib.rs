@@ -162,7 +162,8 @@ impl Lex {
     }
 
     /// Embeddings of the out-of-domain background lines ([`domain::background::SENTENCES`]):
-    /// computed by the first build after start (170 short lines), then shared by every build.
+    /// computed by the first build after start (512 short lines, under a second), then shared by
+    /// every build.
     pub async fn background_vectors(&self) -> Result<Arc<Vec<Vec<f32>>>, TextError> {
         self.inner
             .background
