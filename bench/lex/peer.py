@@ -54,7 +54,7 @@ def calibration(vectors_by_intent, w=0.5):
     return out
 
 
-def prune_background(vectors_by_intent, mu, bg, keep=0.7, typical=0.8, w=0.5):
+def prune_background(vectors_by_intent, mu, bg, keep=0.6, typical=0.8, w=0.5):
     """Hearth's background at build: the lines no intent claims (a line is claimed when its raw
     score for an intent reaches `keep` times the intent's calibration)."""
     if len(bg) == 0:

@@ -140,7 +140,19 @@ pub fn normalized(mut v: Vec<f32>) -> Vec<f32> {
     v
 }
 
-/// Dot product; the cosine similarity of two unit vectors.
+/// Dot product; the cosine similarity of two unit vectors. Eight running sums (summed at the
+/// end) let the compiler keep them in one SIMD register instead of waiting on each addition:
+/// a bot's scoring takes one of these per sample and per background line on every turn.
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0f32; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    for (x, y) in ca.zip(cb) {
+        for i in 0..8 {
+            acc[i] += x[i] * y[i];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
 }

@@ -207,3 +207,15 @@ fn encoder_matches_candle_bert() {
         );
     }
 }
+
+#[test]
+fn dot_matches_the_plain_sum_at_every_length() {
+    for n in [0usize, 1, 7, 8, 9, 31, 384, 385] {
+        let a: Vec<f32> = (0..n).map(|i| ((i * 7 % 13) as f32 - 6.0) / 7.0).collect();
+        let b: Vec<f32> = (0..n).map(|i| ((i * 5 % 11) as f32 - 5.0) / 3.0).collect();
+        let plain: f64 = a.iter().zip(&b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum();
+        assert!((f64::from(dot(&a, &b)) - plain).abs() < 1e-4, "length {n}");
+    }
+    // Unequal lengths: the common prefix, as zip gave.
+    assert_eq!(dot(&[1.0, 2.0, 3.0], &[1.0, 1.0]), 3.0);
+}
