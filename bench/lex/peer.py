@@ -68,6 +68,18 @@ def prune_background(vectors_by_intent, mu, bg, keep=0.6, typical=0.8, w=0.5):
     return bg[~claimed]
 
 
+def background_distance(bg, q, k=2):
+    """b: the mean cosine to the `k` nearest lines of `bg`, for one vector `q` (a float) or each
+    row of a matrix `q` (an array)."""
+    s = np.sort(np.atleast_2d(q) @ bg.T, 1)[:, ::-1][:, :max(1, k)].mean(1)
+    return float(s[0]) if np.ndim(q) == 1 else s
+
+
+def penalised(raw, b, scale, weight):
+    """Hearth's confidence from a raw score: clamp(scale * (raw - weight * max(0, b - raw)), 0, 1)."""
+    return np.clip((raw - weight * np.maximum(0.0, b - raw)) * scale, 0.0, 1.0)
+
+
 def blend(vectors_by_intent, q, mu, bg, typical=0.8, weight=3.0, w=0.5, k=2):
     """Hearth's reported confidences: (raw - weight * max(0, b - raw)) * max(1, typical / mu(best
     intent)) in [0, 1], b the mean cosine to the `k` nearest kept background lines."""
@@ -76,12 +88,8 @@ def blend(vectors_by_intent, q, mu, bg, typical=0.8, weight=3.0, w=0.5, k=2):
     known = [v for v in mu.values() if v > 0]
     m = mu[best] if mu[best] > 0 else (float(np.mean(known)) if known else 0.0)
     scale = max(1.0, typical / max(m, 0.05)) if m > 0 else 1.0
-    b = float(np.sort(bg @ q)[::-1][:max(1, k)].mean()) if len(bg) else None
-    out = {}
-    for k, v in raw.items():
-        penalty = weight * max(0.0, b - v) if b is not None else 0.0
-        out[k] = float(np.clip((v - penalty) * scale, 0.0, 1.0))
-    return out
+    b = background_distance(bg, q, k) if len(bg) else None
+    return {name: float(penalised(v, v if b is None else b, scale, weight)) for name, v in raw.items()}
 
 
 class MiniLM:

@@ -36,7 +36,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from data import DEV, DEV2, DEV2_OUT_OF_SCOPE, DEV_OUT_OF_SCOPE, SNIPS7, background_sentences  # noqa: E402
 from dev3 import DEV3, DEV3_OUT_OF_SCOPE  # noqa: E402
-from peer import MiniLM, calibration, prune_background, raw_scores  # noqa: E402
+from peer import MiniLM, background_distance, calibration, penalised, prune_background, raw_scores  # noqa: E402
 
 KEEPS = [0.6, 0.7, 0.8, 0.9]
 WEIGHTS = [0.5, 1.0, 1.5, 2.0, 3.0]
@@ -73,8 +73,7 @@ def confidences(vecs, mu, bg, Q, weight, typical, k):
     r = raw[np.arange(len(best)), best]
     m = np.array([mu[names[i]] for i in best])
     scale = np.maximum(1.0, typical / np.maximum(m, 0.05))
-    b = np.sort(Q @ bg.T, 1)[:, ::-1][:, :k].mean(1)
-    return best, np.clip((r - weight * np.maximum(0, b - r)) * scale, 0, 1)
+    return best, penalised(r, background_distance(bg, Q, k), scale, weight)
 
 
 def main() -> None:
